@@ -1,0 +1,1 @@
+"""comfyreel.compiler: recipes -> Jinja templates -> validated ComfyUI API graphs (pure, offline)."""

@@ -1,0 +1,1 @@
+"""comfyreel.runner: everything that touches a ComfyUI server, its outputs, and the CLI."""

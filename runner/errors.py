@@ -1,0 +1,119 @@
+"""Errors of a render run and of output checks, one class per outcome, each with its exit code.
+
+::
+
+    ComfyreelError
+    └── RunError (3)                  url, prompt_id, client_id
+        ├── ServerUnavailable (3)     cannot connect / server not ready / launch failed
+        ├── ProtocolError (4)         the server answered something we cannot understand
+        ├── PromptRejected (5)        HTTP 400, or HTTP 200 with partial node_errors
+        ├── ExecutionFailed (6)       execution_error: node, class type, exception, traceback tail
+        │   └── OutOfMemory (7)       ... a CUDA / torch out-of-memory, with LTX hints
+        ├── Interrupted (8)           execution_interrupted, or Ctrl-C
+        ├── JobLost (9)               the prompt vanished from queue and history (server restart)
+        ├── RunTimeout (10)           silence timeout or total deadline
+        └── OutputError (11)          an output could not be downloaded or written safely
+    CheckError
+        ├── GoldenMissing (1)         no golden for an output: run with --update-golden
+        └── MediaUnreadable (2)       a media file cannot be decoded
+"""
+
+from __future__ import annotations
+
+from typing import Any, ClassVar
+
+from comfyreel.compiler.errors import EXIT_FINDINGS, EXIT_USAGE, ComfyreelError
+
+
+class RunError(ComfyreelError):
+    """A render did not produce its outputs; says which server and prompt."""
+
+    exit_code: ClassVar[int] = 3
+    kind = "run"
+
+    def __init__(
+        self,
+        message: str,
+        *,
+        hint: str | None = None,
+        anchor: str | None = None,
+        url: str | None = None,
+        prompt_id: str | None = None,
+        client_id: str | None = None,
+        details: dict[str, Any] | None = None,
+    ) -> None:
+        super().__init__(message, hint=hint, anchor=anchor)
+        self.url = url
+        self.prompt_id = prompt_id
+        self.client_id = client_id
+        self.details = details or {}
+
+    def to_dict(self) -> dict[str, Any]:
+        return {
+            **super().to_dict(),
+            "url": self.url,
+            "prompt_id": self.prompt_id,
+            "client_id": self.client_id,
+            "details": self.details,
+        }
+
+
+class ServerUnavailable(RunError):
+    exit_code = 3
+    kind = "server_unavailable"
+
+
+class ProtocolError(RunError):
+    exit_code = 4
+    kind = "protocol"
+
+
+class PromptRejected(RunError):
+    exit_code = 5
+    kind = "prompt_rejected"
+
+
+class ExecutionFailed(RunError):
+    exit_code = 6
+    kind = "execution_failed"
+
+
+class OutOfMemory(ExecutionFailed):
+    exit_code = 7
+    kind = "out_of_memory"
+
+
+class Interrupted(RunError):
+    exit_code = 8
+    kind = "interrupted"
+
+
+class JobLost(RunError):
+    exit_code = 9
+    kind = "lost"
+
+
+class RunTimeout(RunError):
+    exit_code = 10
+    kind = "timeout"
+
+
+class OutputError(RunError):
+    exit_code = 11
+    kind = "output"
+
+
+class CheckError(ComfyreelError):
+    """A check could not be carried out."""
+
+    kind = "check"
+
+
+class GoldenMissing(CheckError):
+    exit_code = EXIT_FINDINGS
+    kind = "golden_missing"
+
+
+class MediaUnreadable(CheckError):
+    exit_code = EXIT_USAGE
+    kind = "media_unreadable"
