@@ -1,0 +1,359 @@
+"""Compare one output file with its golden: structure first, then per-frame similarity.
+
+:func:`compare_files` returns a :class:`Comparison` value (``ok``, ``reasons``, metrics, worst
+frames); only an unreadable file raises (:class:`MediaUnreadable`). Identical bytes match at
+once without decoding. Otherwise both videos are decoded once, in lockstep, to small luma
+frames and scored in batches (``metrics.py``), so comparing costs about one decode of each.
+"""
+
+from __future__ import annotations
+
+import time
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Any
+
+import numpy as np
+from comfyreel.runner.check.media import MediaInfo, analysis_size, decode_audio, iter_frames, probe
+from comfyreel.runner.check.tolerances import Tolerances
+from comfyreel.runner.manifest import sha256_file
+
+BATCH = 16  # frames scored per torch call
+KEYFRAMES = 6  # frames in the report strip
+THUMB_LONG_SIDE = 192
+
+
+@dataclass(frozen=True)
+class Reason:
+    """Why an output does not match: a stable ``code`` and a sentence with both values."""
+
+    code: str
+    message: str
+
+    def to_dict(self) -> dict[str, str]:
+        return {"code": self.code, "message": self.message}
+
+
+@dataclass(frozen=True)
+class FrameScore:
+    index: int
+    ssim: float
+    psnr_db: float
+
+    def to_dict(self) -> dict[str, Any]:
+        return {"index": self.index, "ssim": round(self.ssim, 5), "psnr_db": round(self.psnr_db, 3)}
+
+
+@dataclass
+class ReportImages:
+    """Small RGB frames for the HTML report (only collected when asked for)."""
+
+    keyframes: list[int]
+    actual: list[np.ndarray]
+    golden: list[np.ndarray]
+    worst_index: int | None = None
+    worst_actual: np.ndarray | None = None
+    worst_golden: np.ndarray | None = None
+    heat: np.ndarray | None = None  # (h, w) dissimilarity 0..1 of the worst frame
+
+
+@dataclass
+class Comparison:
+    """The verdict on one (actual, golden) pair."""
+
+    actual: str
+    golden: str
+    tolerances: Tolerances
+    kind: str = "video"
+    identical: bool = False
+    reasons: list[Reason] = field(default_factory=list)
+    notes: list[str] = field(default_factory=list)
+    actual_info: MediaInfo | None = None
+    golden_info: MediaInfo | None = None
+    ssim: list[float] = field(default_factory=list)
+    psnr_db: list[float] = field(default_factory=list)
+    worst: list[FrameScore] = field(default_factory=list)
+    audio_envelope_db: float | None = None
+    timings: dict[str, float] = field(default_factory=dict)
+    images: ReportImages | None = None
+
+    @property
+    def ok(self) -> bool:
+        return not self.reasons
+
+    @property
+    def metrics(self) -> dict[str, float | int | None]:
+        """Summary numbers: frames compared, min/mean SSIM and PSNR, audio envelope difference."""
+        if self.identical:
+            frames = self.golden_info.video.frames if self.golden_info and self.golden_info.video else 0
+            return {
+                "frames_compared": frames,
+                "min_ssim": 1.0,
+                "mean_ssim": 1.0,
+                "min_psnr_db": 100.0,
+                "mean_psnr_db": 100.0,
+                "audio_envelope_db": 0.0 if self.kind == "audio" else None,
+            }
+        s, p = self.ssim, self.psnr_db
+        return {
+            "frames_compared": len(s),
+            "min_ssim": round(min(s), 5) if s else None,
+            "mean_ssim": round(float(np.mean(s)), 5) if s else None,
+            "min_psnr_db": round(min(p), 3) if p else None,
+            "mean_psnr_db": round(float(np.mean(p)), 3) if p else None,
+            "audio_envelope_db": None if self.audio_envelope_db is None else round(self.audio_envelope_db, 3),
+        }
+
+    def to_dict(self, *, per_frame: bool = False) -> dict[str, Any]:
+        out: dict[str, Any] = {
+            "actual": self.actual,
+            "golden": self.golden,
+            "kind": self.kind,
+            "ok": self.ok,
+            "identical": self.identical,
+            "reasons": [r.to_dict() for r in self.reasons],
+            "notes": list(self.notes),
+            "metrics": self.metrics,
+            "worst_frames": [w.to_dict() for w in self.worst],
+            "actual_info": self.actual_info.to_dict() if self.actual_info else None,
+            "golden_info": self.golden_info.to_dict() if self.golden_info else None,
+            "tolerances": self.tolerances.to_dict(),
+            "timings_s": {k: round(v, 4) for k, v in self.timings.items()},
+        }
+        if per_frame:
+            out["per_frame"] = {
+                "ssim": [round(x, 5) for x in self.ssim],
+                "psnr_db": [round(x, 3) for x in self.psnr_db],
+            }
+        return out
+
+    def summary_lines(self) -> list[str]:
+        """Human lines: verdict, reasons, key metrics and worst frames."""
+        verdict = "identical" if self.identical else ("ok" if self.ok else "REGRESSION")
+        lines = [f"{verdict}: {self.actual} vs {self.golden}"]
+        lines += [f"  - {r.message}" for r in self.reasons]
+        m = self.metrics
+        if m["min_ssim"] is not None and not self.identical:
+            lines.append(
+                f"  ssim min {m['min_ssim']:.4f} mean {m['mean_ssim']:.4f}; "
+                f"psnr min {m['min_psnr_db']:.2f} dB mean {m['mean_psnr_db']:.2f} dB "
+                f"over {m['frames_compared']} frame(s)"
+            )
+        if self.worst and any(r.code in ("ssim", "mean_ssim", "psnr") for r in self.reasons):
+            lines.append(
+                "  worst frames: "
+                + ", ".join(f"#{w.index} ssim {w.ssim:.4f} psnr {w.psnr_db:.1f}" for w in self.worst)
+            )
+        lines += [f"  note: {n}" for n in self.notes]
+        return lines
+
+
+def _check_structure(c: Comparison, a: MediaInfo, g: MediaInfo, tol: Tolerances) -> None:
+    add = c.reasons.append
+    if a.kind != g.kind:
+        add(Reason("kind", f"output is {a.kind} but the golden is {g.kind}"))
+        return
+    if a.video and g.video:
+        av_, gv = a.video, g.video
+        if (av_.width, av_.height) != (gv.width, gv.height):
+            add(Reason("size", f"size {av_.width}×{av_.height} != golden {gv.width}×{gv.height}"))
+        if a.kind == "video":
+            if abs(av_.frames - gv.frames) > tol.frame_count_delta:
+                add(Reason("frame_count", f"frame count {av_.frames} != golden {gv.frames}"))
+            if gv.fps and abs(av_.fps - gv.fps) > tol.fps_rel * gv.fps:
+                add(Reason("fps", f"fps {av_.fps:g} != golden {gv.fps:g}"))
+            if abs(av_.duration_s - gv.duration_s) > tol.duration_s:
+                add(Reason("duration", f"duration {av_.duration_s:.3f} s != golden {gv.duration_s:.3f} s"))
+        if av_.codec != gv.codec:
+            if tol.codec_must_match:
+                add(Reason("codec", f"video codec {av_.codec} != golden {gv.codec}"))
+            else:
+                c.notes.append(f"video codec {av_.codec} differs from golden {gv.codec}")
+        if av_.pix_fmt != gv.pix_fmt:
+            c.notes.append(f"pixel format {av_.pix_fmt} differs from golden {gv.pix_fmt}")
+    if a.kind == "image":
+        return
+    if g.audio and not a.audio:
+        if tol.audio_required:
+            add(
+                Reason(
+                    "audio_missing",
+                    f"audio stream missing (golden has {g.audio.codec}, {g.audio.duration_s:.2f} s)",
+                )
+            )
+    elif a.audio and not g.audio:
+        if tol.audio_required:
+            add(Reason("audio_extra", f"unexpected audio stream ({a.audio.codec}); the golden has none"))
+    elif a.audio and g.audio:
+        if abs(a.audio.duration_s - g.audio.duration_s) > tol.duration_s:
+            add(
+                Reason(
+                    "audio_duration",
+                    f"audio duration {a.audio.duration_s:.3f} s != golden {g.audio.duration_s:.3f} s",
+                )
+            )
+        if a.audio.channels != g.audio.channels:
+            add(Reason("audio_channels", f"audio channels {a.audio.channels} != golden {g.audio.channels}"))
+        if a.audio.sample_rate != g.audio.sample_rate:
+            c.notes.append(
+                f"audio sample rate {a.audio.sample_rate} differs from golden {g.audio.sample_rate}"
+            )
+
+
+def _keyframe_indices(n: int, k: int = KEYFRAMES) -> list[int]:
+    if n <= k:
+        return list(range(n))
+    return sorted({round(i * (n - 1) / (k - 1)) for i in range(k)})
+
+
+def _score_video(
+    c: Comparison, a: MediaInfo, g: MediaInfo, tol: Tolerances, collect: bool, device: str | None
+) -> None:
+    from comfyreel.runner.check import metrics
+
+    assert a.video and g.video
+    size = analysis_size(g.video.width, g.video.height, tol.analysis_size)
+    thumb = analysis_size(g.video.width, g.video.height, THUMB_LONG_SIDE) if collect else None
+    keys = set(_keyframe_indices(g.video.frames)) if collect else set()
+    buf_a = np.empty((BATCH, size[1], size[0]), dtype=np.uint8)
+    buf_g = np.empty_like(buf_a)
+    ssim: list[np.ndarray] = []
+    psnr: list[np.ndarray] = []
+    lumas: list[tuple[np.ndarray, np.ndarray]] = []
+    thumbs: list[tuple[np.ndarray | None, np.ndarray | None]] = []
+    images = ReportImages(keyframes=[], actual=[], golden=[]) if collect else None
+    n = 0
+    t0 = time.perf_counter()
+    fill = 0
+    for (la, ta), (lg, tg) in zip(
+        iter_frames(a.path, size, rgb_size=thumb), iter_frames(g.path, size, rgb_size=thumb), strict=False
+    ):
+        buf_a[fill], buf_g[fill] = la, lg
+        if images is not None:
+            lumas.append((la, lg))
+            thumbs.append((ta, tg))
+            if n in keys:
+                images.keyframes.append(n)
+                images.actual.append(ta)
+                images.golden.append(tg)
+        fill += 1
+        n += 1
+        if fill == BATCH:
+            s, p = metrics.ssim_psnr(buf_a, buf_g, device=device)
+            ssim.append(s)
+            psnr.append(p)
+            fill = 0
+    if fill:
+        s, p = metrics.ssim_psnr(buf_a[:fill], buf_g[:fill], device=device)
+        ssim.append(s)
+        psnr.append(p)
+    c.timings["decode_and_metrics"] = time.perf_counter() - t0
+    all_s = np.concatenate(ssim) if ssim else np.zeros(0)
+    all_p = np.concatenate(psnr) if psnr else np.zeros(0)
+    c.ssim, c.psnr_db = [float(x) for x in all_s], [float(x) for x in all_p]
+    if not n:
+        return
+    order = np.argsort(all_s, kind="stable")[: max(tol.worst_frames, 1)]
+    c.worst = [FrameScore(int(i), float(all_s[i]), float(all_p[i])) for i in order]
+    low = [i for i in range(n) if all_s[i] < tol.min_ssim]
+    if low:
+        c.reasons.append(
+            Reason(
+                "ssim",
+                f"{len(low)} of {n} frame(s) below SSIM {tol.min_ssim:g} "
+                f"(worst #{c.worst[0].index}: {c.worst[0].ssim:.4f}; first #{low[0]})",
+            )
+        )
+    if float(all_s.mean()) < tol.min_mean_ssim:
+        c.reasons.append(Reason("mean_ssim", f"mean SSIM {all_s.mean():.4f} < {tol.min_mean_ssim:g}"))
+    worst_p = int(np.argmin(all_p))
+    if all_p[worst_p] < tol.min_psnr_db:
+        c.reasons.append(
+            Reason("psnr", f"PSNR {all_p[worst_p]:.2f} dB at frame #{worst_p} < {tol.min_psnr_db:g} dB")
+        )
+    if a.video.frames != g.video.frames and n > 1:
+        diverge = next((i for i in range(n) if all_s[i] < tol.min_ssim), None)
+        if diverge is not None:
+            c.notes.append(f"frames first diverge at #{diverge} (a frame dropped or duplicated there?)")
+    if images is not None:
+        w = c.worst[0].index
+        images.worst_index = w
+        images.worst_actual, images.worst_golden = thumbs[w]
+        images.heat = metrics.dissimilarity_map(lumas[w][0], lumas[w][1], device=device)
+        c.images = images
+
+
+def _envelope_db(samples: np.ndarray, rate: int, window_s: float = 0.05) -> np.ndarray:
+    win = max(1, int(rate * window_s))
+    n = len(samples) // win
+    if n == 0:
+        return np.zeros(0)
+    rms = np.sqrt(np.mean(samples[: n * win].reshape(n, win) ** 2, axis=1))
+    return 20 * np.log10(rms + 1e-4)
+
+
+def _score_audio(c: Comparison, a: MediaInfo, g: MediaInfo, tol: Tolerances) -> None:
+    rate = 16000
+    t0 = time.perf_counter()
+    ea = _envelope_db(decode_audio(a.path, rate=rate), rate)
+    eg = _envelope_db(decode_audio(g.path, rate=rate), rate)
+    c.timings["decode_audio"] = time.perf_counter() - t0
+    n = min(len(ea), len(eg))
+    if n == 0:
+        return
+    c.audio_envelope_db = float(np.mean(np.abs(ea[:n] - eg[:n])))
+    if c.audio_envelope_db > tol.audio_envelope_db:
+        c.reasons.append(
+            Reason(
+                "audio_content",
+                f"audio loudness envelope differs by {c.audio_envelope_db:.2f} dB on average "
+                f"(> {tol.audio_envelope_db:g} dB)",
+            )
+        )
+
+
+def compare_files(
+    actual: str | Path,
+    golden: str | Path,
+    tolerances: Tolerances | None = None,
+    *,
+    collect_images: bool = False,
+    device: str | None = None,
+) -> Comparison:
+    """Compare ``actual`` with ``golden``; raise :class:`MediaUnreadable` only if one cannot be read."""
+    tol = tolerances or Tolerances()
+    actual, golden = Path(actual), Path(golden)
+    c = Comparison(actual=str(actual), golden=str(golden), tolerances=tol)
+    t0 = time.perf_counter()
+    g_info = probe(golden)
+    a_info = probe(actual)
+    c.actual_info, c.golden_info, c.kind = a_info, g_info, g_info.kind
+    c.timings["probe"] = time.perf_counter() - t0
+    if actual.stat().st_size == golden.stat().st_size and sha256_file(actual) == sha256_file(golden):
+        c.identical = True
+        if collect_images and g_info.video is not None:
+            _collect_identical(c, g_info)
+        return c
+    _check_structure(c, a_info, g_info, tol)
+    if a_info.kind != g_info.kind:
+        return c
+    if a_info.video and g_info.video:
+        _score_video(c, a_info, g_info, tol, collect_images, device)
+    elif a_info.kind == "audio":
+        _score_audio(c, a_info, g_info, tol)
+    c.timings["total"] = time.perf_counter() - t0
+    return c
+
+
+def _collect_identical(c: Comparison, g: MediaInfo) -> None:
+    """Keyframes for the report of an identical pair: one decode, the same frames on both sides."""
+    assert g.video is not None
+    keys = set(_keyframe_indices(g.video.frames))
+    thumb = analysis_size(g.video.width, g.video.height, THUMB_LONG_SIDE)
+    images = ReportImages(keyframes=[], actual=[], golden=[])
+    for i, (_luma, rgb) in enumerate(iter_frames(g.path, (16, 16), rgb_size=thumb)):
+        if i in keys and rgb is not None:
+            images.keyframes.append(i)
+            images.actual.append(rgb)
+            images.golden.append(rgb)
+    c.images = images
