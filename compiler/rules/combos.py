@@ -67,8 +67,7 @@ def model_missing(ctx: Context, view: NodeView) -> Iterator[Hit]:
     for name, value, folders, checkable in _model_checks(ctx, view):
         if not checkable or ctx.inventory.contains(str(value), folders):
             continue
-        known = ctx.inventory.names(folders)
-        near = closest(str(value), known)
+        near = _closest_files(str(value), ctx.inventory.names(folders))
         where = f"models/{folders[0]}/" if folders else "the models folder"
         fix = (
             ("closest files: " + ", ".join(json.dumps(n) for n in near))
@@ -76,6 +75,14 @@ def model_missing(ctx: Context, view: NodeView) -> Iterator[Hit]:
             else f"download it into {where}, or fix the name"
         )
         yield Hit(view.id, name, f"model file {json.dumps(value)} is not in {ctx.inventory.source}", fix)
+
+
+def _closest_files(name: str, known: list[str]) -> list[str]:
+    """Match on names without extensions, so ".safetensors" does not make every file look close."""
+    stems: dict[str, str] = {}
+    for file in known:
+        stems.setdefault(file.rsplit(".", 1)[0], file)
+    return [stems[s] for s in closest(name.rsplit(".", 1)[0], list(stems))]
 
 
 def model_unchecked(ctx: Context, view: NodeView) -> Iterator[Hit]:

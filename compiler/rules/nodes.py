@@ -24,8 +24,6 @@ def unknown_node(ctx: Context) -> Iterator[Hit]:
         fix = (
             f"did you mean {near}?"
             if near
-            else (
-                "install the custom node pack that provides it, or validate with --server URL"
-            )
+            else ("install the custom node pack that provides it, or validate with --server URL")
         )
         yield Hit(node_id, None, f"unknown node class {class_type!r} (not in {ctx.schema.source})", fix)
