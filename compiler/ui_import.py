@@ -285,9 +285,6 @@ class _Importer:
         for (inner_id, widget), value in scope.proxied.items():
             if inner_id == local_id and widget in inputs:
                 inputs[widget] = value
-        for inner_id, widget in scope.promoted:
-            if inner_id == local_id:
-                literal_labels[widget] = widget
         for inp in ui_inputs:
             name = inp.get("name")
             if not name or inp.get("link") is None:
@@ -309,6 +306,9 @@ class _Importer:
                 literal_labels[name] = scope.labels.get(sub_name, sub_name)
         for name, link in self._promoted_targets(scope, local_id, ui_inputs).items():
             literal_labels.setdefault(name, link)
+        for inner_id, widget in scope.promoted:
+            if inner_id == local_id:
+                literal_labels.setdefault(widget, widget)
         self.result.graph.nodes[node_id] = {"class_type": kind, "inputs": inputs, "_meta": {"title": title}}
         for name in sorted(inputs):
             value = inputs[name]
