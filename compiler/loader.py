@@ -1,0 +1,269 @@
+"""Recipe files (YAML or JSON) -> a checked ``Recipe``, or one ``RecipeError`` listing every problem.
+
+Pydantic's ``ValidationError`` never leaves this module: each error becomes a problem naming
+``file:line``, the field, the bad value and a legal value (unknown fields get "did you mean").
+Duplicate keys, which YAML would silently collapse, are problems too. Under ``strict`` the
+warnings (frames snapped to 8n+1, over a profile budget, ...) become problems.
+"""
+
+from __future__ import annotations
+
+import difflib
+import hashlib
+import json
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Any, get_args
+
+import yaml
+from comfyreel.compiler.errors import InputError, RecipeError
+from comfyreel.compiler.recipe import LoraEntry, ModelFiles, ModelName, ProfileName, Recipe, field_names
+from comfyreel.compiler.recipe_checks import Problem, check_recipe, dotted, safe_name
+from pydantic import BaseModel, ValidationError
+
+_TYPE_WORDS = {
+    "string_type": "text (quote it in YAML)",
+    "int_type": "a whole number",
+    "float_type": "a number",
+    "bool_type": "true or false",
+    "list_type": "a list",
+    "model_type": "a mapping of fields",
+    "dict_type": "a mapping of fields",
+    "finite_number": "a finite number",
+}
+
+
+@dataclass
+class LoadedRecipe:
+    """A recipe that passed every rule, plus where it came from."""
+
+    recipe: Recipe
+    source: str  # the path as given (or "<name>" for in-memory text)
+    text: str
+    sha256: str  # of the file bytes
+    warnings: list[str] = field(default_factory=list)  # "file:line: message"
+    frames: int = 1  # the resolved 8n+1 frame count
+    base_dir: Path | None = None  # where a relative `template:` is looked up
+
+    @property
+    def name(self) -> str:
+        return self.recipe.name or safe_name(Path(self.source).stem.removesuffix(".recipe"))
+
+
+def load_recipe(path: str | Path, *, strict: bool = False) -> LoadedRecipe:
+    """Read and check the recipe file at *path*."""
+    source = str(path)
+    try:
+        raw = Path(path).read_bytes()
+    except OSError as exc:
+        raise InputError(
+            f"cannot read recipe: {exc.strerror or exc}",
+            anchor=source,
+            hint="check the path; recipes are .yaml, .yml or .json files",
+        ) from None
+    return _load(raw, source=source, strict=strict, base_dir=Path(path).resolve().parent)
+
+
+def load_recipe_text(
+    text: str, *, source: str = "<recipe>", strict: bool = False, base_dir: str | Path | None = None
+) -> LoadedRecipe:
+    """Check recipe *text* held in memory (tests, benchmarks, tools that generate recipes)."""
+    return _load(
+        text.encode("utf-8"),
+        source=source,
+        strict=strict,
+        base_dir=Path(base_dir) if base_dir is not None else None,
+    )
+
+
+def _load(raw: bytes, *, source: str, strict: bool, base_dir: Path | None) -> LoadedRecipe:
+    try:
+        text = raw.decode("utf-8")
+    except UnicodeDecodeError as exc:
+        raise InputError(f"recipe is not UTF-8 text (byte {exc.start})", anchor=source) from None
+    data = _parse(text, source)
+    lines, duplicates = _key_lines(text)
+    problems = [
+        Problem(
+            path,
+            None,
+            f"duplicate key {dotted(path)!r}: keep one (YAML would silently use the last)",
+            line=line,
+        )
+        for path, line in duplicates
+    ]
+    if not isinstance(data, dict):
+        raise RecipeError(
+            "a recipe must be a mapping of fields (model, prompt, width, ...)",
+            anchor=source,
+            hint="see `comfyreel schema` for every field",
+            problems=[
+                {
+                    "field": "<recipe>",
+                    "value": type(data).__name__,
+                    "message": "not a mapping",
+                    "fix": None,
+                    "line": 1,
+                }
+            ],
+        )
+    recipe, type_problems = _validate(data)
+    problems += type_problems
+    skip = frozenset(str(p.path[0]) for p in type_problems if p.path)
+    checked = check_recipe(data, skip=skip)
+    problems += checked.problems
+    warnings = checked.warnings
+    if strict:
+        problems += warnings
+        warnings = []
+    for item in (*problems, *warnings):
+        if item.line is None:
+            item.line = _line_for(item.path, lines)
+    if problems or recipe is None:
+        raise _recipe_error(source, problems)
+    return LoadedRecipe(
+        recipe=recipe,
+        source=source,
+        text=text,
+        sha256=hashlib.sha256(raw).hexdigest(),
+        warnings=[f"{_where(source, w.line)}: {w.message}" for w in warnings],
+        frames=checked.frames or 1,
+        base_dir=base_dir,
+    )
+
+
+def _parse(text: str, source: str) -> Any:
+    if source.lower().endswith(".json"):
+        try:
+            return json.loads(text)
+        except json.JSONDecodeError as exc:
+            raise InputError(
+                f"not valid JSON: {exc.msg} (column {exc.colno})", anchor=f"{source}:{exc.lineno}"
+            ) from None
+    try:
+        return yaml.safe_load(text)
+    except yaml.YAMLError as exc:
+        mark = getattr(exc, "problem_mark", None)
+        where = f"{source}:{mark.line + 1}" if mark is not None else source
+        problem = getattr(exc, "problem", None) or str(exc).splitlines()[0]
+        raise InputError(
+            f"not valid YAML: {problem}",
+            anchor=where,
+            hint="check indentation and quote text containing ':' or '#'",
+        ) from None
+
+
+def _key_lines(text: str) -> tuple[dict[tuple[Any, ...], int], list[tuple[tuple[Any, ...], int]]]:
+    """Map each field path to its 1-based line, and list duplicate keys (path, line)."""
+    lines: dict[tuple[Any, ...], int] = {}
+    duplicates: list[tuple[tuple[Any, ...], int]] = []
+    try:
+        root = yaml.compose(text, Loader=yaml.SafeLoader)
+    except yaml.YAMLError:
+        return lines, duplicates  # a .json file PyYAML cannot read: no line numbers
+
+    def walk(node: Any, path: tuple[Any, ...]) -> None:
+        if isinstance(node, yaml.MappingNode):
+            seen: set[Any] = set()
+            for key_node, value_node in node.value:
+                key = key_node.value
+                child = (*path, key)
+                if key in seen:
+                    duplicates.append((child, key_node.start_mark.line + 1))
+                seen.add(key)
+                lines.setdefault(child, key_node.start_mark.line + 1)
+                walk(value_node, child)
+        elif isinstance(node, yaml.SequenceNode):
+            for index, item in enumerate(node.value):
+                lines.setdefault((*path, index), item.start_mark.line + 1)
+                walk(item, (*path, index))
+
+    if root is not None:
+        walk(root, ())
+    return lines, duplicates
+
+
+def _line_for(path: tuple[Any, ...], lines: dict[tuple[Any, ...], int]) -> int | None:
+    for end in range(len(path), 0, -1):  # the deepest known ancestor
+        line = lines.get(tuple(path[:end]))
+        if line is not None:
+            return line
+    return None
+
+
+def _validate(data: dict[str, Any]) -> tuple[Recipe | None, list[Problem]]:
+    try:
+        return Recipe.model_validate(data), []
+    except ValidationError as exc:
+        return None, [_translate(err, data) for err in exc.errors(include_url=False)]
+
+
+def _model_at(path: tuple[Any, ...]) -> type[BaseModel]:
+    if path[:1] == ("loras",) and len(path) >= 2:
+        return LoraEntry
+    if path[:1] == ("models",):
+        return ModelFiles
+    return Recipe
+
+
+def _value_at(data: Any, path: tuple[Any, ...]) -> Any:
+    for part in path:
+        try:
+            data = data[part]
+        except (KeyError, IndexError, TypeError):
+            return None
+    return data
+
+
+def _translate(err: dict[str, Any], data: dict[str, Any]) -> Problem:
+    """One pydantic error dict -> a Problem with our wording (the raw error never leaves)."""
+    path = tuple(err.get("loc", ()))
+    kind = err.get("type", "")
+    value = _value_at(data, path)
+    name = dotted(path)
+    if kind == "extra_forbidden":
+        known = field_names(_model_at(path[:-1]))
+        guess = difflib.get_close_matches(str(path[-1]), known, n=1, cutoff=0.6)
+        hint = f"did you mean {guess[0]!r}?" if guess else f"known fields: {', '.join(known)}"
+        return Problem(path, value, f"unknown field {name!r}: {hint}", guess[0] if guess else None)
+    if kind == "missing":
+        example = {
+            "model": "model: ltx2-t2v",
+            "prompt": 'prompt: "..."',
+            "width": "width: 768",
+            "height": "height: 768",
+            "name": "name: my-clip",
+        }.get(str(path[-1]), f"{path[-1]}: ...")
+        return Problem(path, None, f"missing required field {name!r}: add `{example}`", example)
+    if kind == "literal_error":
+        choices = list(get_args(ModelName) if path[-1] == "model" else get_args(ProfileName))
+        guess = difflib.get_close_matches(str(value), choices, n=1, cutoff=0.4)
+        tail = f": did you mean {guess[0]!r}?" if guess else ""
+        return Problem(
+            path,
+            value,
+            f"{name} {value!r} is not one of {', '.join(choices)}{tail}",
+            guess[0] if guess else ", ".join(choices),
+        )
+    wanted = _TYPE_WORDS.get(kind)
+    if wanted is not None:
+        shown = repr(value) if not isinstance(value, (dict, list)) else type(value).__name__
+        return Problem(path, value, f"{name} must be {wanted}, not {shown}")
+    return Problem(path, value, f"{name}: {err.get('msg', 'invalid value')}")
+
+
+def _where(source: str, line: int | None) -> str:
+    return f"{source}:{line}" if line is not None else source
+
+
+def _recipe_error(source: str, problems: list[Problem]) -> RecipeError:
+    problems = sorted(problems, key=lambda p: (p.line or 0, p.field))
+    dicts = [p.to_dict() for p in problems]
+    hint = "fix the fields above; `comfyreel schema` lists every field"
+    if len(problems) == 1:
+        only = problems[0]
+        return RecipeError(only.message, anchor=_where(source, only.line), hint=hint, problems=dicts)
+    body = "\n".join(f"  {_where(source, p.line)}: {p.message}" for p in problems)
+    return RecipeError(
+        f"{len(problems)} problems in recipe:\n{body}", anchor=source, hint=hint, problems=dicts
+    )
