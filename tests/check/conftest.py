@@ -64,76 +64,81 @@ def _sha(path: Path) -> str:
 RunDirFactory = Callable[..., Path]
 
 
+def build_run_dir(
+    run_dir: Path,
+    outputs: dict[str, Path],
+    *,
+    recipe: str = "recipes/demo.yaml",
+    status: str = "success",
+    recipe_text: str | None = None,
+) -> Path:
+    """Write manifest.json, graph.json and outputs/ like `comfyreel run` does."""
+    (run_dir / "outputs").mkdir(parents=True)
+    graph = run_dir / GRAPH_NAME
+    graph.write_text('{"1": {"class_type": "SaveVideo", "inputs": {}}}\n')
+    files = []
+    for name, src in outputs.items():
+        node_id, index = name.split("-")
+        dst = run_dir / "outputs" / f"{node_id}-{index}{src.suffix}"
+        shutil.copyfile(src, dst)
+        files.append(
+            {
+                "node_id": node_id,
+                "index": int(index),
+                "kind": "videos",
+                "filename": f"ComfyUI_0000{index}_{src.suffix}",
+                "path": f"outputs/{dst.name}",
+                "size": dst.stat().st_size,
+                "sha256": _sha(dst),
+            }
+        )
+    manifest = Manifest.model_validate(
+        {
+            "comfyreel_version": "0.1.0",
+            "created_at": "2026-11-24T05:00:00Z",
+            "status": status,
+            "recipe": {
+                "path": recipe,
+                "name": Path(recipe).stem,
+                "sha256": "ab" * 32,
+                "text": recipe_text,
+            },
+            "graph": {"sha256": _sha(graph)},
+            "object_info": {"source": "pinned:object_info-0.27.0.json", "sha256": "cd" * 32},
+            "server": {
+                "url": "http://127.0.0.1:8188",
+                "comfyui_version": "0.27.0",
+                "devices": [{"name": "cpu", "vram_total": 0}],
+            },
+            "seeds": {"3.seed": 42},
+            "timings": {
+                "queued_s": 0.01,
+                "execution_s": 1.5,
+                "total_s": 1.7,
+                "nodes": [
+                    {
+                        "node_id": "3",
+                        "class_type": "SamplerCustom",
+                        "phase": "sample",
+                        "start_s": 0.1,
+                        "duration_s": 1.2,
+                    }
+                ],
+            },
+            "outputs": files,
+            "error": None if status == "success" else {"message": "boom"},
+        }
+    )
+    manifest.write(run_dir)
+    return run_dir
+
+
 @pytest.fixture
 def make_run_dir(tmp_path: Path) -> RunDirFactory:
     """Build a run directory the way `comfyreel run` writes it, from given output files."""
     counter = iter(range(1000))
 
-    def make(
-        outputs: dict[str, Path],
-        *,
-        recipe: str = "recipes/demo.yaml",
-        status: str = "success",
-        recipe_text: str | None = None,
-    ) -> Path:
-        run_dir = tmp_path / f"run{next(counter)}"
-        (run_dir / "outputs").mkdir(parents=True)
-        graph = run_dir / GRAPH_NAME
-        graph.write_text('{"1": {"class_type": "SaveVideo", "inputs": {}}}\n')
-        files = []
-        for name, src in outputs.items():
-            node_id, index = name.split("-")
-            dst = run_dir / "outputs" / f"{node_id}-{index}{src.suffix}"
-            shutil.copyfile(src, dst)
-            files.append(
-                {
-                    "node_id": node_id,
-                    "index": int(index),
-                    "kind": "videos",
-                    "filename": f"ComfyUI_0000{index}_{src.suffix}",
-                    "path": f"outputs/{dst.name}",
-                    "size": dst.stat().st_size,
-                    "sha256": _sha(dst),
-                }
-            )
-        manifest = Manifest.model_validate(
-            {
-                "comfyreel_version": "0.1.0",
-                "created_at": "2026-11-24T05:00:00Z",
-                "status": status,
-                "recipe": {
-                    "path": recipe,
-                    "name": Path(recipe).stem,
-                    "sha256": "ab" * 32,
-                    "text": recipe_text,
-                },
-                "graph": {"sha256": _sha(graph)},
-                "object_info": {"source": "pinned:object_info-0.27.0.json", "sha256": "cd" * 32},
-                "server": {
-                    "url": "http://127.0.0.1:8188",
-                    "comfyui_version": "0.27.0",
-                    "devices": [{"name": "cpu", "vram_total": 0}],
-                },
-                "seeds": {"3.seed": 42},
-                "timings": {
-                    "queued_s": 0.01,
-                    "execution_s": 1.5,
-                    "total_s": 1.7,
-                    "nodes": [
-                        {
-                            "node_id": "3",
-                            "class_type": "SamplerCustom",
-                            "phase": "sample",
-                            "start_s": 0.1,
-                            "duration_s": 1.2,
-                        }
-                    ],
-                },
-                "outputs": files,
-                "error": None if status == "success" else {"message": "boom"},
-            }
-        )
-        manifest.write(run_dir)
-        return run_dir
+    def make(outputs: dict[str, Path], **kw: object) -> Path:
+        return build_run_dir(tmp_path / f"run{next(counter)}", outputs, **kw)  # type: ignore[arg-type]
 
     return make
