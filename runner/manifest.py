@@ -15,9 +15,8 @@ from pathlib import Path
 from typing import Any, Literal
 from urllib.parse import urlsplit, urlunsplit
 
-from pydantic import BaseModel, ConfigDict, Field, ValidationError
-
 from comfyreel.compiler.errors import InputError
+from pydantic import BaseModel, ConfigDict, Field, ValidationError
 
 MANIFEST_NAME = "manifest.json"
 GRAPH_NAME = "graph.json"
@@ -106,6 +105,7 @@ class Manifest(_Model):
     peak_vram_bytes: int | None = None
     outputs: list[OutputFile] = Field(default_factory=list)
     error: dict[str, Any] | None = None
+    cache_bust: str | None = None  # token --bust-cache added to root nodes (runner.session.bust_cache)
 
     def write(self, run_dir: Path) -> Path:
         """Write ``manifest.json`` atomically (temp file + rename)."""

@@ -1,0 +1,190 @@
+"""ComfyUI's HTTP endpoints, one function each, on a ``requests.Session``.
+
+This is the only module that catches ``requests`` exceptions: :func:`translating` maps every one of
+them to :class:`ServerUnavailable` (cannot reach / no answer) or :class:`ProtocolError` (an answer we
+cannot use). Error messages carry :func:`public_url` only, never credentials.
+"""
+
+from __future__ import annotations
+
+import contextlib
+from collections.abc import Iterator
+from typing import Any
+from urllib.parse import urlsplit, urlunsplit
+
+import requests
+from comfyreel.runner import protocol as p
+from comfyreel.runner.errors import PromptRejected, ProtocolError, RunError, ServerUnavailable
+from comfyreel.runner.manifest import public_url
+
+DEFAULT_TIMEOUT = (5.0, 30.0)  # (connect, read) seconds
+Timeout = float | tuple[float, float]
+
+
+class Server:
+    """A base URL plus a session carrying the auth header / basic auth. ``url`` is credential-free."""
+
+    def __init__(
+        self, url: str, *, headers: dict[str, str] | None = None, timeout: Timeout = DEFAULT_TIMEOUT
+    ):
+        parts = urlsplit(url.rstrip("/"))
+        if parts.scheme not in ("http", "https") or not parts.hostname:
+            raise ServerUnavailable(
+                f"not an http(s) server URL: {public_url(url)!r}",
+                hint="pass e.g. --server http://127.0.0.1:8188",
+            )
+        netloc = parts.netloc.rsplit("@", 1)[-1]
+        self.base = urlunsplit((parts.scheme, netloc, parts.path, "", ""))
+        self.url = public_url(self.base)
+        self.session = requests.Session()
+        self.session.trust_env = False  # never route loopback traffic through a proxy from the environment
+        if parts.username is not None:
+            self.session.auth = (parts.username, parts.password or "")
+        self.headers = dict(headers or {})
+        self.session.headers.update(self.headers)
+        self.timeout = timeout
+
+    def auth_headers(self) -> dict[str, str]:
+        """Headers the websocket handshake needs too (custom headers and basic auth)."""
+        headers = dict(self.headers)
+        if self.session.auth is not None:
+            prepared = requests.Request("GET", self.base, auth=self.session.auth).prepare()
+            headers["Authorization"] = prepared.headers["Authorization"]
+        return headers
+
+    def close(self) -> None:
+        self.session.close()
+
+
+@contextlib.contextmanager
+def translating(server: Server, what: str) -> Iterator[None]:
+    """Map every ``requests`` exception raised inside to a RunError naming *what* and the server."""
+    try:
+        yield
+    except RunError:
+        raise
+    except (requests.exceptions.ConnectionError, requests.exceptions.Timeout) as exc:
+        raise ServerUnavailable(
+            f"{what}: cannot reach the server ({type(exc).__name__})",
+            url=server.url,
+            hint="is ComfyUI running at this URL? (start it, or use --launch)",
+            details={
+                "maybe_sent": not isinstance(exc, (requests.exceptions.ConnectTimeout,))
+                and "NewConnectionError" not in repr(exc)
+            },
+        ) from None
+    except (
+        requests.exceptions.RequestException
+    ) as exc:  # invalid URL, too many redirects, chunked encoding...
+        raise ProtocolError(f"{what}: {type(exc).__name__}: {exc}", url=server.url) from None
+    except ValueError as exc:  # JSON decoding
+        raise ProtocolError(f"{what}: the answer is not valid JSON ({exc})", url=server.url) from None
+
+
+def _check(server: Server, resp: requests.Response, what: str) -> None:
+    if resp.status_code in (401, 403):
+        raise ServerUnavailable(
+            f"{what}: HTTP {resp.status_code} (not authorised)",
+            url=server.url,
+            hint="check --header / the URL's user:password",
+        )
+    if resp.status_code >= 400:
+        raise ProtocolError(f"{what}: HTTP {resp.status_code}: {resp.text[:300]}", url=server.url)
+
+
+def get_json(server: Server, path: str, what: str | None = None, params: dict[str, Any] | None = None) -> Any:
+    what = what or f"GET {path}"
+    with translating(server, what):
+        resp = server.session.get(server.base + path, params=params, timeout=server.timeout)
+        _check(server, resp, what)
+        return resp.json()
+
+
+def system_stats(server: Server) -> dict[str, Any]:
+    body = get_json(server, "/system_stats")
+    if not isinstance(body, dict) or "system" not in body:
+        raise ProtocolError("GET /system_stats: no 'system' key: is this a ComfyUI server?", url=server.url)
+    return body
+
+
+def object_info(server: Server) -> dict[str, Any]:
+    body = get_json(server, "/object_info")
+    if not isinstance(body, dict):
+        raise ProtocolError("GET /object_info is not a JSON object", url=server.url)
+    return body
+
+
+def post_prompt(server: Server, graph: dict[str, Any], *, client_id: str, prompt_id: str) -> p.PromptAccepted:
+    """Submit; a 400 becomes PromptRejected whose ``details['body']`` is the server's whole answer."""
+    body = {"prompt": graph, "client_id": client_id, "prompt_id": prompt_id}
+    with translating(server, "POST /prompt"):
+        resp = server.session.post(server.base + "/prompt", json=body, timeout=server.timeout)
+        if resp.status_code == 400:
+            try:
+                answer = resp.json()
+            except ValueError:
+                answer = {"error": {"type": "unknown", "message": resp.text[:500]}}
+            raise PromptRejected(
+                "the server rejected the prompt",
+                url=server.url,
+                prompt_id=prompt_id,
+                client_id=client_id,
+                details={"status": 400, "body": answer},
+            )
+        _check(server, resp, "POST /prompt")
+        return p.parse_prompt_accepted(resp.json())
+
+
+def history(server: Server, prompt_id: str) -> p.HistoryEntry | None:
+    return p.parse_history(get_json(server, f"/history/{prompt_id}"), prompt_id)
+
+
+def queue(server: Server) -> p.QueueSnapshot:
+    return p.parse_queue(get_json(server, "/queue"))
+
+
+def jobs_supported(server: Server) -> bool:
+    """True if the server has the /api/jobs API (ComfyUI >= 0.8)."""
+    with translating(server, "GET /api/jobs"):
+        resp = server.session.get(server.base + "/api/jobs", params={"limit": 1}, timeout=server.timeout)
+        return resp.status_code == 200
+
+
+def job_status(server: Server, prompt_id: str) -> str | None:
+    """/api/jobs/{id} status, or None for an unknown id (404 ``{"error": "Job not found"}``)."""
+    with translating(server, f"GET /api/jobs/{prompt_id}"):
+        resp = server.session.get(server.base + f"/api/jobs/{prompt_id}", timeout=server.timeout)
+        if resp.status_code == 404:
+            return None
+        _check(server, resp, "GET /api/jobs")
+        return p.job_status(resp.json())
+
+
+def interrupt(server: Server, prompt_id: str) -> None:
+    """Interrupt OUR prompt only: the server ignores the call unless *prompt_id* is running."""
+    with translating(server, "POST /interrupt"):
+        resp = server.session.post(
+            server.base + "/interrupt", json={"prompt_id": prompt_id}, timeout=server.timeout
+        )
+        _check(server, resp, "POST /interrupt")
+
+
+def delete_from_queue(server: Server, prompt_id: str) -> None:
+    with translating(server, "POST /queue"):
+        resp = server.session.post(
+            server.base + "/queue", json={"delete": [prompt_id]}, timeout=server.timeout
+        )
+        _check(server, resp, "POST /queue")
+
+
+@contextlib.contextmanager
+def view(server: Server, filename: str, subfolder: str, type_: str) -> Iterator[requests.Response]:
+    """A streamed ``GET /view`` response (caller iterates ``iter_content``)."""
+    what = f"GET /view {subfolder + '/' if subfolder else ''}{filename}"
+    with translating(server, what):
+        params = {"filename": filename, "subfolder": subfolder, "type": type_}
+        with server.session.get(
+            server.base + "/view", params=params, stream=True, timeout=server.timeout
+        ) as resp:
+            _check(server, resp, what)
+            yield resp
