@@ -1,9 +1,167 @@
-"""CLI commands: validate (placeholder until its owner fills it in)."""
+"""CLI commands ``validate`` (a recipe or API graph against /object_info) and ``list-rules``.
+
+Exit codes: 0 valid (warnings and infos allowed), 1 error findings (or a recipe that breaks a rule),
+2 usage / IO (unreadable file, bad object_info, unreachable server). Only stdlib and the light
+compiler modules load for a graph; the recipe loader (pydantic, jinja2) loads only for recipes and
+``requests`` only for ``--server``.
+"""
 
 from __future__ import annotations
 
+import json
+from pathlib import Path
+from typing import TYPE_CHECKING, Annotated, Any
+
 import typer
+from comfyreel.compiler.errors import EXIT_FINDINGS, EXIT_OK, InputError, ObjectInfoError, UsageError
+
+if TYPE_CHECKING:
+    from comfyreel.compiler.graph import Graph
+    from comfyreel.compiler.object_info import ObjectInfo
+
+RECIPE_SUFFIXES = (".yaml", ".yml")
 
 
 def register(app: typer.Typer) -> None:
     """Add this module's commands to *app*."""
+
+    @app.command()
+    def validate(
+        target: Annotated[str, typer.Argument(metavar="RECIPE|GRAPH.json", help="A recipe or an API graph.")],
+        object_info: Annotated[
+            Path | None,
+            typer.Option(
+                "--object-info", metavar="FILE", help="Validate against this saved /object_info JSON."
+            ),
+        ] = None,
+        server: Annotated[
+            str | None,
+            typer.Option("--server", metavar="URL", help="Validate against a running server's /object_info."),
+        ] = None,
+        models: Annotated[
+            Path | None,
+            typer.Option(
+                "--models", metavar="DIR", help="ComfyUI models folder, to check model files offline."
+            ),
+        ] = None,
+        header: Annotated[
+            list[str] | None,
+            typer.Option("--header", metavar="'Name: value'", help="HTTP header for --server (repeatable)."),
+        ] = None,
+        timeout: Annotated[float, typer.Option("--timeout", help="Seconds to wait for --server.")] = 30.0,
+        as_json: Annotated[
+            bool, typer.Option("--json", help="Print one JSON object instead of text.")
+        ] = False,
+    ) -> None:
+        """Check a recipe or graph against /object_info: nodes, inputs, links, ranges, combos, outputs."""
+        from comfyreel.compiler.validate import counts, validate_graph
+
+        schema = _load_schema(object_info, server, header or [], timeout)
+        inventory = None
+        if models is not None:
+            from comfyreel.compiler.inventory import ModelInventory
+
+            inventory = ModelInventory.from_dir(models)
+        graph = load_target(target)
+        findings = validate_graph(graph, schema, inventory=inventory)
+        tally = counts(findings)
+        if as_json:
+            report: dict[str, Any] = {
+                "source": target,
+                "object_info": {"source": schema.source, "sha256": schema.sha256},
+                "models": inventory.source if inventory is not None else None,
+                "valid": tally["error"] == 0,
+                "counts": tally,
+                "findings": [f.to_dict() for f in findings],
+            }
+            typer.echo(json.dumps(report, indent=2, ensure_ascii=False))
+        else:
+            for finding in findings:
+                typer.echo(str(finding))
+            typer.echo(_summary(target, schema, tally))
+        raise typer.Exit(EXIT_FINDINGS if tally["error"] else EXIT_OK)
+
+    @app.command("list-rules")
+    def list_rules(
+        as_json: Annotated[bool, typer.Option("--json", help="Print the registry as JSON.")] = False,
+    ) -> None:
+        """List the validation rules: id, severity and what each one checks."""
+        from comfyreel.compiler.rules import RULES
+
+        if as_json:
+            typer.echo(json.dumps([r.to_dict() for r in RULES], indent=2))
+            return
+        width = max(len(r.id) for r in RULES)
+        for rule in RULES:
+            typer.echo(f"{rule.id:<{width}}  {rule.severity:<7}  {rule.doc}")
+
+
+def _load_schema(
+    object_info: Path | None, server: str | None, header: list[str], timeout: float
+) -> ObjectInfo:
+    from comfyreel.compiler.object_info import ObjectInfo
+
+    if object_info is not None and server is not None:
+        raise UsageError("use either --object-info or --server, not both")
+    if header and server is None:
+        raise UsageError("--header is only used with --server")
+    if object_info is not None:
+        return ObjectInfo.from_file(object_info)
+    if server is None:
+        return ObjectInfo.pinned()
+    from comfyreel.runner.errors import RunError
+    from comfyreel.runner.schema_fetch import fetch_object_info, parse_header
+
+    headers: dict[str, str] = {}
+    for text in header:
+        try:
+            name, value = parse_header(text)
+        except ValueError:
+            name = text.partition(":")[0].strip() or "?"
+            raise UsageError(f"bad --header for {name!r}", hint="write --header 'Name: value'") from None
+        headers[name] = value
+    try:
+        return fetch_object_info(server, headers=headers, timeout=timeout)
+    except RunError as exc:  # for validate, an unreachable schema is an IO problem: exit 2
+        raise ObjectInfoError(exc.message, hint=exc.hint) from None  # the message names the URL
+
+
+def load_target(target: str) -> Graph:
+    """An API graph as is; a recipe (``.yaml``/``.yml``, or JSON with a ``model`` key) compiled first."""
+    from comfyreel.compiler.graph import Graph
+
+    path = Path(target)
+    if path.suffix.lower() in RECIPE_SUFFIXES:
+        return _compile(path)
+    try:
+        text = path.read_text(encoding="utf-8")
+    except OSError as exc:
+        raise InputError(f"cannot read file: {exc.strerror or exc}", anchor=target) from None
+    except UnicodeDecodeError:
+        raise InputError("not a UTF-8 text file", anchor=target) from None
+    try:
+        data = json.loads(text)
+    except json.JSONDecodeError as exc:
+        raise InputError(
+            f"not valid JSON: {exc.msg} at line {exc.lineno} column {exc.colno}",
+            anchor=target,
+            hint="pass an API-format graph (.json) or a recipe (.yaml)",
+        ) from None
+    if isinstance(data, dict) and isinstance(data.get("model"), str):
+        return _compile(path)  # a JSON recipe: {"model": "ltx2-t2v", ...}
+    return Graph.from_data(data, source=target)
+
+
+def _compile(path: Path) -> Graph:
+    from comfyreel.compiler.compile import compile_recipe
+    from comfyreel.compiler.loader import load_recipe
+
+    return compile_recipe(load_recipe(path))
+
+
+def _summary(target: str, schema: ObjectInfo, tally: dict[str, int]) -> str:
+    parts = [f"{n} {kind}{'' if n == 1 else 's'}" for kind, n in tally.items() if n]
+    verdict = "invalid" if tally["error"] else "valid"
+    detail = f" ({', '.join(parts)})" if parts else ""
+    sha = f", sha256 {schema.sha256[:12]}" if schema.sha256 else ""
+    return f"{target}: {verdict}{detail} against {schema.source}{sha}"
