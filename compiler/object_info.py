@@ -222,9 +222,17 @@ def _parse_node(class_type: str, raw: Mapping[str, Any]) -> NodeSchema:
 class ObjectInfo(Mapping[str, NodeSchema]):
     """A whole ``/object_info`` schema: ``schema["KSampler"]`` -> :class:`NodeSchema`."""
 
-    def __init__(self, raw: Mapping[str, Any], *, source: str, sha256: str | None = None, live: bool = False):
+    def __init__(
+        self,
+        raw: Mapping[str, Any],
+        *,
+        source: str,
+        sha256: str | None = None,
+        live: bool = False,
+        _parsed: dict[str, NodeSchema] | None = None,
+    ):
         self._raw = raw
-        self._parsed: dict[str, NodeSchema] = {}
+        self._parsed: dict[str, NodeSchema] = {} if _parsed is None else _parsed
         self.source = source
         self.sha256 = sha256
         #: True when read from a running server: its combo lists then name the real model files.
@@ -240,6 +248,11 @@ class ObjectInfo(Mapping[str, NodeSchema]):
 
     @classmethod
     def from_bytes(cls, data: bytes, *, source: str, live: bool = False) -> ObjectInfo:
+        """Parse JSON bytes; the same bytes seen again (by sha256) reuse the parsed schema."""
+        digest = hashlib.sha256(data).hexdigest()
+        cached = _BY_SHA256.get(digest)
+        if cached is not None:
+            return cls(cached._raw, source=source, sha256=digest, live=live, _parsed=cached._parsed)
         try:
             parsed = json.loads(data)
         except (json.JSONDecodeError, UnicodeDecodeError) as exc:
@@ -248,7 +261,11 @@ class ObjectInfo(Mapping[str, NodeSchema]):
                 anchor=source,
                 hint="pass the JSON saved from GET /object_info of your ComfyUI server",
             ) from None
-        return cls.from_data(parsed, source=source, sha256=hashlib.sha256(data).hexdigest(), live=live)
+        schema = cls.from_data(parsed, source=source, sha256=digest, live=live)
+        if len(_BY_SHA256) >= _CACHE_SIZE:
+            _BY_SHA256.pop(next(iter(_BY_SHA256)))
+        _BY_SHA256[digest] = schema
+        return schema
 
     @classmethod
     def from_file(cls, path: str | Path) -> ObjectInfo:
@@ -318,6 +335,10 @@ def _check_shape(data: Any, source: str) -> None:
                 anchor=source,
                 hint=hint,
             )
+
+
+_CACHE_SIZE = 4
+_BY_SHA256: dict[str, ObjectInfo] = {}  # parsed schemas by content hash (oldest dropped first)
 
 
 @cache

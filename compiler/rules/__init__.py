@@ -133,7 +133,17 @@ RULES: tuple[Rule, ...] = (
     ),
 )
 
+
+def rules_markdown() -> str:
+    """The registry as a Markdown table (for the README; generated, never hand-written)."""
+    lines = ["| rule | severity | family | checks |", "|---|---|---|---|"]
+    for r in RULES:
+        doc = r.doc.replace("|", "\\|")
+        lines.append(f"| `{r.id}` | {r.severity} | {r.family} | {doc} |")
+    return "\n".join(lines) + "\n"
+
+
 RULES_BY_ID: dict[str, Rule] = {r.id: r for r in RULES}
 RULE_ORDER: dict[str, int] = {r.id: i for i, r in enumerate(RULES)}
 
-__all__ = ["RULES", "RULES_BY_ID", "RULE_ORDER", "Hit", "Rule"]
+__all__ = ["RULES", "RULES_BY_ID", "RULE_ORDER", "Hit", "Rule", "rules_markdown"]

@@ -84,10 +84,16 @@ def register(app: typer.Typer) -> None:
     @app.command("list-rules")
     def list_rules(
         as_json: Annotated[bool, typer.Option("--json", help="Print the registry as JSON.")] = False,
+        markdown: Annotated[bool, typer.Option("--markdown", help="Print a Markdown table (docs).")] = False,
     ) -> None:
         """List the validation rules: id, severity and what each one checks."""
-        from comfyreel.compiler.rules import RULES
+        from comfyreel.compiler.rules import RULES, rules_markdown
 
+        if as_json and markdown:
+            raise UsageError("use either --json or --markdown")
+        if markdown:
+            typer.echo(rules_markdown(), nl=False)
+            return
         if as_json:
             typer.echo(json.dumps([r.to_dict() for r in RULES], indent=2))
             return

@@ -207,6 +207,30 @@ def test_list_rules_text_and_json(capsys) -> None:
     rules = json.loads(capsys.readouterr().out)
     assert [r["id"] for r in rules] == [r.id for r in RULES]
     assert set(rules[0]) == {"id", "severity", "family", "doc"}
+    assert main(["list-rules", "--markdown"]) == 0
+    table = capsys.readouterr().out.splitlines()
+    assert table[0] == "| rule | severity | family | checks |"
+    assert (
+        table[2]
+        == "| `malformed-node` | error | nodes | node has no class_type, or its inputs are not an object |"
+    )
+    assert len(table) == len(RULES) + 2
+
+
+def test_recipe_inventory_is_checked(tmp_path, capsys) -> None:
+    source = REPO / "recipes" / "ltxv-t2v.yaml"
+    if not source.exists():
+        pytest.skip("example recipes not present")
+    recipe = tmp_path / "fox.yaml"
+    recipe.write_text(
+        source.read_text() + "\ninventory: [t5xxl_fp16.safetensors, ltx-video-2b.safetensors]\n"
+    )
+    assert main(["validate", str(recipe), "--json"]) == 1
+    report = json.loads(capsys.readouterr().out)
+    missing = [f for f in report["findings"] if f["rule"] == "model-missing"]
+    assert [f["input"] for f in missing] == ["ckpt_name"]
+    assert missing[0]["fix"] == 'closest files: "ltx-video-2b.safetensors"'
+    assert missing[0]["anchor"].startswith(f"{recipe}:")
 
 
 def test_validating_a_graph_loads_no_network_or_template_modules(tmp_path) -> None:

@@ -103,3 +103,27 @@ def test_from_file_and_errors(tmp_path) -> None:
     for data in ([], {}, {"X": {"output": []}}, {"X": "node"}):
         with pytest.raises(ObjectInfoError):
             ObjectInfo.from_data(data, source="d")
+
+
+def test_same_bytes_reuse_the_parsed_schema(tmp_path) -> None:
+    data = json.dumps({"X": {"input": {"required": {"a": ["INT", {}]}}, "output": []}}).encode()
+    first = ObjectInfo.from_bytes(data, source="a")
+    second = ObjectInfo.from_bytes(data, source="b", live=True)
+    assert second["X"] is first["X"]
+    assert (second.source, second.live, second.sha256) == ("b", True, first.sha256)
+
+
+def test_compiler_validation_modules_import_nothing_heavy() -> None:
+    import subprocess
+    import sys
+
+    code = (
+        "import sys, json\n"
+        "import comfyreel.compiler.validate, comfyreel.compiler.inventory\n"
+        "from comfyreel.compiler.object_info import ObjectInfo\n"
+        "ObjectInfo.pinned()\n"
+        "print(json.dumps(sorted({m.split('.')[0] for m in sys.modules})))"
+    )
+    out = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, check=True)
+    loaded = set(json.loads(out.stdout.strip().splitlines()[-1]))
+    assert not loaded & {"requests", "pydantic", "jinja2", "yaml", "typer", "rich", "av", "torch"}
