@@ -33,6 +33,15 @@ _TYPE_WORDS = {
 }
 
 
+_EXAMPLES = {
+    "model": "model: ltx2-t2v",
+    "prompt": 'prompt: "..."',
+    "width": "width: 768",
+    "height": "height: 768",
+    "lora.name": "name: my-lora.safetensors",
+}
+
+
 @dataclass
 class LoadedRecipe:
     """A recipe that passed every rule, plus where it came from."""
@@ -227,17 +236,12 @@ def _translate(err: dict[str, Any], data: dict[str, Any]) -> Problem:
         hint = f"did you mean {guess[0]!r}?" if guess else f"known fields: {', '.join(known)}"
         return Problem(path, value, f"unknown field {name!r}: {hint}", guess[0] if guess else None)
     if kind == "missing":
-        example = {
-            "model": "model: ltx2-t2v",
-            "prompt": 'prompt: "..."',
-            "width": "width: 768",
-            "height": "height: 768",
-            "name": "name: my-clip",
-        }.get(str(path[-1]), f"{path[-1]}: ...")
+        key = str(path[-1])
+        example = _EXAMPLES.get("lora." + key if path[:1] == ("loras",) else key, f"{key}: ...")
         return Problem(path, None, f"missing required field {name!r}: add `{example}`", example)
     if kind == "literal_error":
         choices = list(get_args(ModelName) if path[-1] == "model" else get_args(ProfileName))
-        guess = difflib.get_close_matches(str(value), choices, n=1, cutoff=0.4)
+        guess = _suggest(str(value), choices)
         tail = f": did you mean {guess[0]!r}?" if guess else ""
         return Problem(
             path,
@@ -250,6 +254,12 @@ def _translate(err: dict[str, Any], data: dict[str, Any]) -> Problem:
         shown = repr(value) if not isinstance(value, (dict, list)) else type(value).__name__
         return Problem(path, value, f"{name} must be {wanted}, not {shown}")
     return Problem(path, value, f"{name}: {err.get('msg', 'invalid value')}")
+
+
+def _suggest(value: str, choices: list[str]) -> list[str]:
+    """The likeliest intended choice: the shortest one *value* starts, else the closest spelling."""
+    prefixed = sorted((c for c in choices if c.startswith(value)), key=len)
+    return prefixed[:1] or difflib.get_close_matches(value, choices, n=1, cutoff=0.4)
 
 
 def _where(source: str, line: int | None) -> str:

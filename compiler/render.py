@@ -43,6 +43,8 @@ def tojson(value: Any) -> JSONText:
 
 
 def _finalize(value: Any) -> Any:
+    if isinstance(value, jinja2.Undefined):
+        value._fail_with_undefined_error()  # raises (UndefinedError, or SecurityError for internals)
     if isinstance(value, JSONText):
         return value
     if value is None or isinstance(value, bool):
