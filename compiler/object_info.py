@@ -139,11 +139,14 @@ def _expand(spec: InputSpec, name: str, values: Mapping[str, Any], out: dict[str
         if inner is None:
             return
         section, raw = inner
-        if "names" in template:
-            names = [str(n) for n in template["names"]]
-        else:
-            names = [f"{template.get('prefix', '')}{i}" for i in range(int(template.get("max", 0)))]
-        minimum = int(template.get("min", 0))
+        try:  # a malformed template from some server must not crash validation
+            if "names" in template:
+                names = [str(n) for n in template["names"]]
+            else:
+                names = [f"{template.get('prefix', '')}{i}" for i in range(int(template.get("max", 0)))]
+            minimum = int(template.get("min", 0))
+        except (TypeError, ValueError):
+            return
         for i, sub in enumerate(names):
             sec = "required" if i < minimum and section == "required" and spec.required else "optional"
             _expand(_parse_spec(f"{name}.{sub}", raw, sec), f"{name}.{sub}", values, out)

@@ -54,7 +54,7 @@ def value_step(ctx: Context, view: NodeView) -> Iterator[Hit]:
     """An INT off its step grid ``min + k*step`` (e.g. LTX frames 8n+1, sizes multiples of 32)."""
     for name, value, opts, kind in _numbers(view):
         step = _num(opts.get("step"))
-        if kind != "INT" or not isinstance(step, int) or step <= 1:
+        if kind != "INT" or not isinstance(value, int) or not isinstance(step, int) or step <= 1:
             continue
         low, high = _num(opts.get("min")), _num(opts.get("max"))
         if (low is not None and value < low) or (high is not None and value > high):

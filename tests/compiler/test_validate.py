@@ -107,3 +107,70 @@ def test_official_ltx_templates_have_no_errors_or_warnings(path: Path) -> None:
     findings = validate_graph(graph, schema)
     assert findings, "expected model-unchecked infos for the loaders"
     assert {f.rule for f in findings} == {"model-unchecked"}, [str(f) for f in findings]
+
+
+# -- robustness: any JSON-shaped graph gives findings, never an exception -------------------------
+from hypothesis import HealthCheck, given, settings  # noqa: E402
+from hypothesis import strategies as st  # noqa: E402
+
+_CLASSES = [
+    "EmptyImage",
+    "SaveImage",
+    "ImageScale",
+    "EmptyLTXVLatentVideo",
+    "VAEDecode",
+    "CheckpointLoaderSimple",
+    "LTXAVTextEncoderLoader",
+    "BatchImagesNode",
+    "BeebleSwitchXImageEdit",
+    "ComfySwitchNode",
+    "PreviewAny",
+    "NoSuchNode",
+]
+_NAMES = [
+    "width",
+    "height",
+    "length",
+    "images",
+    "image",
+    "samples",
+    "vae",
+    "ckpt_name",
+    "device",
+    "switch",
+    "on_true",
+    "images.image0",
+    "alpha_mode",
+    "alpha_mode.alpha_keyframe",
+    "upscale_method",
+    "source",
+    "x",
+]
+_IDS = st.sampled_from(["1", "2", "3", "10", "a"])
+_VALUES = st.recursive(
+    st.none()
+    | st.booleans()
+    | st.integers(-(2**70), 2**70)
+    | st.floats(allow_nan=True)
+    | st.text(max_size=8)
+    | st.sampled_from(["select", "auto", "bilinear", "cpu", "x.safetensors"]),
+    lambda inner: st.lists(inner, max_size=3) | st.tuples(_IDS, st.integers(-2, 8)).map(list),
+    max_leaves=4,
+)
+_NODE = st.fixed_dictionaries(
+    {"class_type": st.sampled_from(_CLASSES) | st.integers()},
+    optional={"inputs": st.dictionaries(st.sampled_from(_NAMES), _VALUES, max_size=6) | st.integers()},
+)
+
+
+@settings(max_examples=150, deadline=None, suppress_health_check=[HealthCheck.too_slow])
+@given(st.dictionaries(_IDS, _NODE, max_size=5))
+def test_any_graph_gives_sorted_findings_never_an_exception(nodes) -> None:
+    from comfyreel.compiler.graph import node_sort_key
+
+    findings = validate_graph(Graph.from_data(nodes, source="fuzz"), ObjectInfo.pinned())
+    order = [r.id for r in RULES]
+    keys = [((-1,) if f.node_id is None else node_sort_key(f.node_id), order.index(f.rule)) for f in findings]
+    assert keys == sorted(keys)
+    for f in findings:
+        assert f.message and f.anchor().startswith("fuzz")
