@@ -174,3 +174,21 @@ def test_any_graph_gives_sorted_findings_never_an_exception(nodes) -> None:
     assert keys == sorted(keys)
     for f in findings:
         assert f.message and f.anchor().startswith("fuzz")
+
+
+def test_device_input_against_the_real_0_8_0_schema() -> None:
+    """object_info 0.27.0 requires LTXAVTextEncoderLoader.device; ComfyUI 0.8.0 does not know it."""
+    from importlib.resources import files
+
+    resource = files("comfyreel.compiler.data").joinpath("object_info-0.8.0.json")
+    if not resource.is_file():
+        pytest.skip("object_info-0.8.0.json not shipped")
+    old = ObjectInfo.from_bytes(resource.read_bytes(), source="0.8.0")
+    node = {
+        "class_type": "LTXAVTextEncoderLoader",
+        "inputs": {"text_encoder": "g.safetensors", "ckpt_name": "c.safetensors", "device": "default"},
+    }
+    graph = Graph.from_data({"1": node, "2": {"class_type": "PreviewAny", "inputs": {"source": ["1", 0]}}})
+    findings = ensure_valid(graph, old)  # a warning does not fail validation
+    assert [(f.rule, f.input) for f in findings if f.severity != "info"] == [("unknown-input", "device")]
+    assert not [f for f in validate_graph(graph, ObjectInfo.pinned()) if f.severity != "info"]
