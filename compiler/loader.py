@@ -90,8 +90,11 @@ def _load(raw: bytes, *, source: str, strict: bool, base_dir: Path | None) -> Lo
         text = raw.decode("utf-8")
     except UnicodeDecodeError as exc:
         raise InputError(f"recipe is not UTF-8 text (byte {exc.start})", anchor=source) from None
-    data = _parse(text, source)
-    lines, duplicates = _key_lines(text)
+    data, root, json_duplicates = _parse(text, source)
+    lines: dict[tuple[Any, ...], int] | None = None
+    duplicates: list[tuple[tuple[Any, ...], int]] = []
+    if root is not None or json_duplicates:
+        lines, duplicates = _key_lines(root if root is not None else _compose(text))
     problems = [
         Problem(
             path,
@@ -125,9 +128,11 @@ def _load(raw: bytes, *, source: str, strict: bool, base_dir: Path | None) -> Lo
     if strict:
         problems += warnings
         warnings = []
+    if lines is None and (problems or warnings):  # JSON: find lines only when something is reported
+        lines, _ = _key_lines(_compose(text))
     for item in (*problems, *warnings):
         if item.line is None:
-            item.line = _line_for(item.path, lines)
+            item.line = _line_for(item.path, lines or {})
     if problems or recipe is None:
         raise _recipe_error(source, problems)
     return LoadedRecipe(
@@ -141,16 +146,29 @@ def _load(raw: bytes, *, source: str, strict: bool, base_dir: Path | None) -> Lo
     )
 
 
-def _parse(text: str, source: str) -> Any:
+_YAML_LOADER = getattr(yaml, "CSafeLoader", yaml.SafeLoader)  # libyaml when available
+
+
+def _parse(text: str, source: str) -> tuple[Any, Any, bool]:
+    """``(data, yaml_root_node or None, json_had_duplicate_keys)``; YAML is parsed once, with marks."""
     if source.lower().endswith(".json"):
+        duplicated = False
+
+        def pairs(items: list[tuple[str, Any]]) -> dict[str, Any]:
+            nonlocal duplicated
+            duplicated = duplicated or len({k for k, _ in items}) != len(items)
+            return dict(items)
+
         try:
-            return json.loads(text)
+            return json.loads(text, object_pairs_hook=pairs), None, duplicated
         except json.JSONDecodeError as exc:
             raise InputError(
                 f"not valid JSON: {exc.msg} (column {exc.colno})", anchor=f"{source}:{exc.lineno}"
             ) from None
+    loader = _YAML_LOADER(text)
     try:
-        return yaml.safe_load(text)
+        root = loader.get_single_node()
+        data = loader.construct_document(root) if root is not None else None
     except yaml.YAMLError as exc:
         mark = getattr(exc, "problem_mark", None)
         where = f"{source}:{mark.line + 1}" if mark is not None else source
@@ -160,16 +178,23 @@ def _parse(text: str, source: str) -> Any:
             anchor=where,
             hint="check indentation and quote text containing ':' or '#'",
         ) from None
+    finally:
+        loader.dispose()
+    return data, root, False
 
 
-def _key_lines(text: str) -> tuple[dict[tuple[Any, ...], int], list[tuple[tuple[Any, ...], int]]]:
+def _compose(text: str) -> Any:
+    """The YAML node tree of *text* (JSON is YAML too), or None when PyYAML cannot read it."""
+    try:
+        return yaml.compose(text, Loader=_YAML_LOADER)
+    except yaml.YAMLError:
+        return None
+
+
+def _key_lines(root: Any) -> tuple[dict[tuple[Any, ...], int], list[tuple[tuple[Any, ...], int]]]:
     """Map each field path to its 1-based line, and list duplicate keys (path, line)."""
     lines: dict[tuple[Any, ...], int] = {}
     duplicates: list[tuple[tuple[Any, ...], int]] = []
-    try:
-        root = yaml.compose(text, Loader=yaml.SafeLoader)
-    except yaml.YAMLError:
-        return lines, duplicates  # a .json file PyYAML cannot read: no line numbers
 
     def walk(node: Any, path: tuple[Any, ...]) -> None:
         if isinstance(node, yaml.MappingNode):

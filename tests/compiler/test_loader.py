@@ -141,3 +141,12 @@ def test_no_pydantic_error_ever_leaks(data: dict) -> None:
         assert exc.message
         for problem in getattr(exc, "problems", []):
             assert set(problem) == {"field", "value", "message", "fix", "line"}
+
+
+def test_json_duplicate_keys_are_problems(tmp_path: Path) -> None:
+    text = (
+        '{\n  "model": "ltx2-t2v",\n  "prompt": "hi",\n  "frames": 49,\n  "width": 768,\n  "height": 768,\n'
+    )
+    err = fail(tmp_path, text + '  "width": 512\n}', name="dup.json")
+    assert err.message == "duplicate key 'width': keep one (YAML would silently use the last)"
+    assert err.anchor.endswith("dup.json:7")
