@@ -19,7 +19,7 @@ from pathlib import Path, PurePosixPath
 from typing import Any
 
 from comfyreel.runner import http
-from comfyreel.runner.errors import OutputError
+from comfyreel.runner.errors import OutputError, RunError
 from comfyreel.runner.manifest import OUTPUTS_DIR, OutputFile
 
 OUTPUT_KEYS = ("images", "videos", "gifs", "audio")
@@ -136,16 +136,16 @@ def download(server: http.Server, ref: OutputRef, run_dir: Path, *, cached: bool
     except OutputError:
         tmp.unlink(missing_ok=True)
         raise
-    except Exception as exc:
+    except OSError as exc:
         tmp.unlink(missing_ok=True)
-        if isinstance(exc, OSError):
-            raise OutputError(f"cannot write {target}: {exc.strerror}", url=server.url) from None
-        if getattr(exc, "exit_code", None) is not None and "HTTP 404" in str(exc):
-            raise OutputError(
-                f"the server has no file {ref.filename!r} (node {ref.node_id}) any more (HTTP 404)",
-                url=server.url,
-            ) from None
-        raise
+        raise OutputError(f"cannot write {target}: {exc.strerror}", url=server.url) from None
+    except RunError as exc:  # HTTP 404, a connection dropped mid-body, ...
+        tmp.unlink(missing_ok=True)
+        raise OutputError(
+            f"download of {ref.filename!r} (node {ref.node_id}) failed: {exc.message}",
+            url=server.url,
+            hint="nothing partial was kept; run again",
+        ) from None
     return OutputFile(
         node_id=ref.node_id,
         index=ref.index,

@@ -177,6 +177,7 @@ class _Run:
         on_event: EventSink | None,
     ) -> None:
         self.graph, self.options, self.loaded = graph, options, loaded
+        self.server_url = server_url  # may hold credentials: never logged, only passed on
         self.server = http.Server(server_url, headers=options.headers)
         self.client_id = uuid.uuid4().hex
         self.prompt_id = str(uuid.uuid4())
@@ -251,7 +252,7 @@ class _Run:
         except ImportError:
             fetch_object_info = None
         if fetch_object_info is not None:
-            schema = fetch_object_info(self.server.base, headers=self.options.headers or None)
+            schema = fetch_object_info(self.server_url, headers=self.options.headers or None)
             raw = schema.raw
         else:
             raw = http.object_info(self.server)
