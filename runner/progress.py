@@ -67,9 +67,12 @@ class RichReporter:
                 self.step_task = self.progress.add_task("  steps", total=total)
             self.progress.update(self.step_task, completed=float(event.get("value") or 0), total=total)
         elif kind in ("ws_lost", "reconnected", "warning", "cancel"):
-            self.console.print(f"[{kind}] {event.get('message') or event.get('reason') or ''}".rstrip())
+            text = f"{kind}: {event.get('message') or event.get('reason') or ''}".rstrip(": ")
+            self.console.print(text, markup=False, highlight=False)
         elif kind == "output":
-            self.console.print(f"output {event.get('path')} ({event.get('size')} bytes)")
+            self.console.print(
+                f"output {event.get('path')} ({event.get('size')} bytes)", markup=False, highlight=False
+            )
         elif kind == "done":
             self._update("done", finished=True)
 

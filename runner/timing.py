@@ -13,6 +13,7 @@ from typing import Any
 from comfyreel.runner.manifest import NodeTiming, Timings
 
 _PHASES = (
+    ("other", ("Select", "Scheduler", "Sigmas", "Guider", "Noise")),  # instant helpers, not work
     ("load", ("Loader", "Load")),
     ("decode", ("Decode",)),
     ("sample", ("Sampler", "KSampler", "Sample")),
