@@ -135,6 +135,17 @@ def _check_text(data: Mapping[str, Any], skip: frozenset[str], error: Any) -> No
         value = data.get(key)
         if key not in skip and isinstance(value, str) and not value.strip():
             error((key,), value, f"{key} is empty: remove it or give a value")
+    prefix = data.get("filename_prefix")
+    if "filename_prefix" not in skip and isinstance(prefix, str) and prefix.strip():
+        parts = prefix.replace("\\", "/").split("/")
+        if prefix.startswith(("/", "\\")) or ".." in parts or ":" in prefix:
+            fix = "/".join(safe_name(p) for p in parts if p not in ("", "..", "."))
+            error(
+                ("filename_prefix",),
+                prefix,
+                f"filename_prefix {prefix!r} must stay inside ComfyUI's output folder: use {fix!r}",
+                fix,
+            )
 
 
 def _check_fps(fps: Any, spec: ltx_rules.ModelSpec | None, error: Any) -> float | None:

@@ -202,6 +202,15 @@ def test_empty_prompt_and_bad_name(tmp_path: Path) -> None:
     assert err.message == "name 'my clip/1' may only use letters, digits, '.', '_' and '-': use 'my-clip-1'"
 
 
+@pytest.mark.parametrize("prefix", ["../escape/x", "/abs/x", "C:/x"])
+def test_filename_prefix_stays_inside_the_output_folder(tmp_path: Path, prefix: str) -> None:
+    err = fail(tmp_path, BASE + f"filename_prefix: {prefix}\n")
+    assert err.message.startswith(
+        f"filename_prefix '{prefix}' must stay inside ComfyUI's output folder: use "
+    )
+    assert load(tmp_path, BASE + "filename_prefix: renders/clip\n").recipe.filename_prefix == "renders/clip"
+
+
 def test_every_problem_is_reported_at_once(tmp_path: Path) -> None:
     text = "model: ltxv-t2v\nprompt: x\nframes: 48\nwidth: 770\nheight: oops\nseed: -5\ncolour: red\n"
     err = fail(tmp_path, text)

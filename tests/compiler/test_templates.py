@@ -165,12 +165,17 @@ def test_template_path_prefers_the_recipe_template(tmp_path: Path) -> None:
     assert template_path(load_recipe(path)) == tmp_path.resolve() / "mine.json.j2"
 
 
-def _official_classes(name: str) -> set[str]:
+def _official_nodes(name: str) -> dict[str, str]:
+    """``{node id: type}`` of the official workflow, subgraph nodes included, bypassed ones too."""
     data = json.loads((SHARED_TEMPLATES / name).read_text(encoding="utf-8"))
     nodes = list(data["nodes"])
     for sub in data.get("definitions", {}).get("subgraphs", []):
         nodes += sub["nodes"]
-    return {n["type"] for n in nodes if n.get("mode", 0) == 0}
+    return {str(n["id"]): n["type"] for n in nodes if n["type"] not in ("MarkdownNote", "Note")}
+
+
+def _official_classes(name: str) -> set[str]:
+    return set(_official_nodes(name).values())
 
 
 @pytest.mark.skipif(not SHARED_TEMPLATES.is_dir(), reason="official templates (../shared) not present")
@@ -179,3 +184,17 @@ def test_templates_use_only_nodes_of_the_official_graph(model: str) -> None:
     ours = {n["class_type"] for n in compile_text(model, LORAS + "profile: rtx4060-8gb\n").nodes.values()}
     official = _official_classes(OFFICIAL[model]) | {"LoraLoaderModelOnly", "VAEDecodeTiled"}
     assert ours <= official, ours - official
+
+
+@pytest.mark.skipif(not SHARED_TEMPLATES.is_dir(), reason="official templates (../shared) not present")
+@pytest.mark.parametrize("model", sorted(OFFICIAL))
+def test_templates_keep_the_official_node_ids(model: str) -> None:
+    official = _official_nodes(OFFICIAL[model])
+    graph = compile_text(model, LORAS + "profile: rtx4060-8gb\n")
+    for node_id, node in graph:
+        if node_id in ("901", "902"):
+            continue
+        assert node_id in official, f"{node_id} ({node['class_type']}) is not an official node id"
+        same = official[node_id] == node["class_type"]
+        decode_swap = {official[node_id], node["class_type"]} <= {"VAEDecode", "VAEDecodeTiled"}
+        assert same or decode_swap, (node_id, official[node_id], node["class_type"])
