@@ -347,3 +347,85 @@ def test_ten_runners_in_parallel_no_crossed_events(fake, tmp_path):
     assert len(set(digests.values())) == 10  # different seeds, different pixels: nothing crossed
     again = run(fake, sampler_graph(3, prefix="again"), tmp_path / "again")  # same seed, same pixels
     assert again.outputs[0].sha256 == digests[3]
+
+
+def test_silent_socket_error_found_in_history(fake, tmp_path):
+    fake.faults.ws_silent = True
+    fake.faults.fail_node = "2"
+    with pytest.raises(ExecutionFailed) as info:
+        run(fake, image_graph(), tmp_path)
+    assert info.value.details["node_id"] == "2"
+
+
+def test_silent_socket_success_by_polling(fake, tmp_path):
+    fake.faults.ws_silent = True
+    result = run(fake, image_graph(), tmp_path)
+    assert len(result.outputs) == 2
+
+
+def test_hostile_unknown_frames_ignored(fake, tmp_path):
+    fake.faults.ws_inject_unknown = True
+    result = run(fake, image_graph(), tmp_path)
+    assert len(result.outputs) == 2
+
+
+def test_jobs_api_server(tmp_path):
+    with FakeComfyUI(tmp_path / "srv", node_delay_s=0.01, version="0.8.0") as fake:
+        fake.faults.ws_silent = True
+        fake.faults.history_delay_s = 0.5
+        result = run(fake, video_graph(), tmp_path)
+    assert [f.kind for f in result.outputs] == ["videos"]
+
+
+def test_ctrl_c_removes_only_our_prompt(fake, tmp_path):
+    fake.faults.hang_node = "KSampler"
+    pressed = []
+
+    def press_ctrl_c(event):
+        if event["event"] == "node" and event["node"] == "5" and not pressed:
+            pressed.append(True)
+            raise KeyboardInterrupt
+
+    with pytest.raises(KeyboardInterrupt):
+        run_graph(
+            sampler_graph(8),
+            server_url=fake.url,
+            out_dir=tmp_path / "runs",
+            options=opts(),
+            on_event=press_ctrl_c,
+        )
+    m = only_manifest(tmp_path)
+    assert m.status == "interrupted"
+    assert [rec.requested for rec in fake.interrupts] == [m.prompt_id]
+    fake.faults.hang_node = None
+    assert fake.wait_idle(10)
+
+
+def test_credentials_never_written(fake, tmp_path):
+    url = fake.url.replace("http://", "http://alice:pw-SECRET@")
+    events: list[dict] = []
+    result = run_graph(
+        image_graph(),
+        server_url=url,
+        out_dir=tmp_path / "runs",
+        options=opts(headers={"Authorization": "Bearer TOKEN-SECRET"}),
+        on_event=events.append,
+    )
+    text = (result.run_dir / "manifest.json").read_text() + json.dumps(events)
+    assert "SECRET" not in text and result.manifest.server.url == fake.url
+    graph = image_graph()
+    graph.nodes["1"]["inputs"]["width"] = 99999
+    with pytest.raises(PromptRejected) as info:
+        run_graph(graph, server_url=url, out_dir=tmp_path / "runs2", options=opts(validate_online=False))
+    assert "SECRET" not in json.dumps(info.value.to_dict(), default=str)
+
+
+def test_server_down_is_server_unavailable(tmp_path):
+    from comfyreel.runner.errors import ServerUnavailable
+    from comfyreel.runner.launch import free_port
+
+    with pytest.raises(ServerUnavailable) as info:
+        run_graph(
+            image_graph(), server_url=f"http://127.0.0.1:{free_port()}", out_dir=tmp_path, options=opts()
+        )
+    assert info.value.exit_code == 3
