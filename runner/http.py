@@ -88,6 +88,10 @@ def _check(server: Server, resp: requests.Response, what: str) -> None:
             url=server.url,
             hint="check --header / the URL's user:password",
         )
+    if resp.status_code in (502, 503, 504):  # a proxy or a server still starting: try again later
+        raise ServerUnavailable(
+            f"{what}: HTTP {resp.status_code}", url=server.url, details={"maybe_sent": False}
+        )
     if resp.status_code >= 400:
         raise ProtocolError(f"{what}: HTTP {resp.status_code}: {resp.text[:300]}", url=server.url)
 

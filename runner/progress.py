@@ -51,6 +51,7 @@ class RichReporter:
     def __call__(self, event: dict[str, Any]) -> None:
         kind = event.get("event")
         if kind == "submitted":
+            self.nodes_total = self.nodes_total or event.get("nodes")
             self.node_task = self.progress.add_task("queued", total=self.nodes_total or 1)
         elif kind == "cached" and event.get("nodes"):
             self.nodes_done += len(event["nodes"])

@@ -277,7 +277,13 @@ class _Run:
             self.server.base, self.client_id, headers=self.server.auth_headers(), public=self.server.url
         )
         self.ws.connect()  # BEFORE the POST: a fast or fully cached run must not finish unseen
-        self.emit("submitted", prompt_id=self.prompt_id, client_id=self.client_id, url=self.server.url)
+        self.emit(
+            "submitted",
+            prompt_id=self.prompt_id,
+            client_id=self.client_id,
+            url=self.server.url,
+            nodes=len(graph),
+        )
         self.submitted = True
         try:
             accepted = http.post_prompt(

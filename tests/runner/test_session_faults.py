@@ -429,3 +429,20 @@ def test_server_down_is_server_unavailable(tmp_path):
             image_graph(), server_url=f"http://127.0.0.1:{free_port()}", out_dir=tmp_path, options=opts()
         )
     assert info.value.exit_code == 3
+
+
+@pytest.mark.parametrize(
+    ("route", "switch", "value", "error"),
+    [
+        ("/prompt", "http_status_routes", {"/prompt": 503}, "ServerUnavailable"),
+        ("/prompt", "http_status_routes", {"/prompt": 500}, "ProtocolError"),
+        ("/prompt", "malformed_json_routes", {"/prompt"}, "ProtocolError"),
+        ("/history", "malformed_json_routes", {"/history"}, "ProtocolError"),
+    ],
+)
+def test_hostile_http_answers_are_clear_errors(fake, tmp_path, route, switch, value, error):
+    setattr(fake.faults, switch, value)
+    with pytest.raises(rsession.RunError) as info:
+        run(fake, image_graph(), tmp_path)
+    assert type(info.value).__name__ == error and route in info.value.message
+    assert only_manifest(tmp_path).status == info.value.kind
