@@ -446,3 +446,60 @@ def test_hostile_http_answers_are_clear_errors(fake, tmp_path, route, switch, va
         run(fake, image_graph(), tmp_path)
     assert type(info.value).__name__ == error and route in info.value.message
     assert only_manifest(tmp_path).status == info.value.kind
+
+
+def test_interrupted_by_someone_else(fake, tmp_path):
+    from comfyreel.runner.errors import Interrupted
+
+    fake.faults.hang_node = "KSampler"
+
+    def global_interrupt(event):
+        if event["event"] == "node" and event["node"] == "5":
+            threading.Thread(
+                target=requests.post, args=(fake.url + "/interrupt",), kwargs={"timeout": 5}
+            ).start()
+
+    with pytest.raises(Interrupted) as info:
+        run_graph(
+            sampler_graph(2),
+            server_url=fake.url,
+            out_dir=tmp_path / "runs",
+            options=opts(),
+            on_event=global_interrupt,
+        )
+    assert info.value.exit_code == 8 and "not by this run" in info.value.message
+    assert [rec.requested for rec in fake.interrupts] == [None]  # the global one was theirs, not ours
+
+
+def test_output_node_without_files_is_output_error(tmp_path):
+    node = {
+        "input": {"required": {"images": ["IMAGE"]}},
+        "input_order": {"required": ["images"]},
+        "output": [],
+        "output_is_list": [],
+        "output_name": [],
+        "name": "NoFileOutput",
+        "display_name": "No file",
+        "description": "",
+        "category": "test",
+        "output_node": True,
+        "python_module": "custom_nodes.nofile",
+    }
+    graph = image_graph()
+    graph.nodes["3"] = {"class_type": "NoFileOutput", "inputs": {"images": ["1", 0]}}
+    with (
+        FakeComfyUI(tmp_path / "srv", extra_nodes={"NoFileOutput": node}) as fake,
+        pytest.raises(OutputError) as info,
+    ):
+        run(fake, graph, tmp_path, finish_grace_s=1.0)
+    assert "3" in info.value.message and info.value.anchor == "image.json:3(NoFileOutput)"
+    m = only_manifest(tmp_path)
+    assert m.status == "output" and [f.node_id for f in m.outputs] == ["2", "2"]
+
+
+def test_peak_vram_sampled_during_the_run(tmp_path):
+    with FakeComfyUI(tmp_path / "srv", node_delay_s=0.15, step_delay_s=0.05) as fake:
+        result = run(fake, sampler_graph(11), tmp_path)
+    assert result.manifest.peak_vram_bytes and result.manifest.peak_vram_bytes > 0
+    phases = {n.node_id: n.phase for n in result.manifest.timings.nodes}
+    assert phases["1"] == "load" and phases["5"] == "sample" and phases["6"] == "decode"
