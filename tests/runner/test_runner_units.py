@@ -117,11 +117,15 @@ def test_every_requests_exception_is_translated(exc_class):
 
 @pytest.mark.parametrize(
     "exc",
-    [websocket.WebSocketTimeoutException("t"), ConnectionResetError(), websocket.WebSocketException("x")]
+    [
+        ConnectionResetError(),
+        websocket.WebSocketException("x"),
+        websocket.WebSocketBadStatusException("%s", 403),
+    ]
     + [
         c("x")
-        for c in _all_subclasses(websocket.WebSocketException)
-        if c not in (websocket.WebSocketBadStatusException,)
+        for c in sorted(_all_subclasses(websocket.WebSocketException), key=lambda c: c.__name__)
+        if c is not websocket.WebSocketBadStatusException
     ],
     ids=lambda e: type(e).__name__,
 )
