@@ -196,7 +196,12 @@ def _key_lines(root: Any) -> tuple[dict[tuple[Any, ...], int], list[tuple[tuple[
     lines: dict[tuple[Any, ...], int] = {}
     duplicates: list[tuple[tuple[Any, ...], int]] = []
 
+    visited: set[int] = set()
+
     def walk(node: Any, path: tuple[Any, ...]) -> None:
+        if id(node) in visited:  # an alias: walked once already ("billion laughs" stays linear)
+            return
+        visited.add(id(node))
         if isinstance(node, yaml.MappingNode):
             seen: set[Any] = set()
             for key_node, value_node in node.value:
@@ -254,6 +259,9 @@ def _translate(err: dict[str, Any], data: dict[str, Any]) -> Problem:
     path = tuple(err.get("loc", ()))
     kind = err.get("type", "")
     value = _value_at(data, path)
+    shown = repr(value)
+    if isinstance(value, (dict, list)):  # keep problems small (YAML aliases can nest deeply)
+        value = shown = f"a {type(value).__name__} of {len(value)}"
     name = dotted(path)
     if kind == "extra_forbidden":
         known = field_names(_model_at(path[:-1]))
@@ -276,7 +284,6 @@ def _translate(err: dict[str, Any], data: dict[str, Any]) -> Problem:
         )
     wanted = _TYPE_WORDS.get(kind)
     if wanted is not None:
-        shown = repr(value) if not isinstance(value, (dict, list)) else type(value).__name__
         return Problem(path, value, f"{name} must be {wanted}, not {shown}")
     return Problem(path, value, f"{name}: {err.get('msg', 'invalid value')}")
 

@@ -150,3 +150,20 @@ def test_json_duplicate_keys_are_problems(tmp_path: Path) -> None:
     err = fail(tmp_path, text + '  "width": 512\n}', name="dup.json")
     assert err.message == "duplicate key 'width': keep one (YAML would silently use the last)"
     assert err.anchor.endswith("dup.json:7")
+
+
+def test_billion_laughs_is_refused_without_blowing_up(tmp_path: Path) -> None:
+    lines = ['a0: &a0 ["lol"]']
+    for i in range(1, 10):
+        refs = ", ".join([f"*a{i - 1}"] * 9)
+        lines.append(f"a{i}: &a{i} [{refs}]")
+    text = BASE + "\n".join(lines) + "\ninventory: *a9\n"
+    err = fail(tmp_path, text)
+    assert "unknown field 'a0'" in err.message
+    assert any(p["field"].startswith("inventory") for p in err.problems)
+    assert len(repr(err.problems)) < 10_000
+
+
+def test_container_values_are_summarised(tmp_path: Path) -> None:
+    err = fail(tmp_path, BASE.replace("width: 768", "width: [1, 2]"))
+    assert err.message == "width must be a whole number, not a list of 2"
