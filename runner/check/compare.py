@@ -16,6 +16,7 @@ from typing import Any
 import numpy as np
 from comfyreel.runner.check.media import MediaInfo, analysis_size, decode_audio, iter_frames, probe
 from comfyreel.runner.check.tolerances import Tolerances
+from comfyreel.runner.errors import MediaUnreadable
 from comfyreel.runner.manifest import sha256_file
 
 BATCH = 16  # frames scored per torch call
@@ -206,50 +207,96 @@ def _keyframe_indices(n: int, k: int = KEYFRAMES) -> list[int]:
     return sorted({round(i * (n - 1) / (k - 1)) for i in range(k)})
 
 
+class _Scorer:
+    """Scores frame batches on one worker thread while the main thread keeps decoding.
+
+    torch releases the GIL, so the metrics hide behind the decode. On the CPU, torch gets one
+    intra-op thread while we decode: the decoder's own threads use the other cores, and a
+    second OpenMP thread spinning against them was measured to make things slower, not faster.
+    """
+
+    def __init__(self, factor: int, device: str | None) -> None:
+        from concurrent.futures import ThreadPoolExecutor
+
+        from comfyreel.runner.check import metrics
+
+        self._metrics, self._factor = metrics, factor
+        self._device = metrics.pick_device(device)  # raises MissingExtra before any decoding
+        self._threads = metrics.limit_cpu_threads(1) if self._device == "cpu" else None
+        self._pool = ThreadPoolExecutor(max_workers=1, thread_name_prefix="comfyreel-metrics")
+        self._futures: list = []
+
+    def submit(self, a: np.ndarray, g: np.ndarray) -> None:
+        fn = self._metrics.ssim_psnr
+        self._futures.append(self._pool.submit(fn, a, g, downscale=self._factor, device=self._device))
+
+    def results(self) -> tuple[np.ndarray, np.ndarray]:
+        pairs = [f.result() for f in self._futures]
+        if not pairs:
+            return np.zeros(0), np.zeros(0)
+        return np.concatenate([s for s, _ in pairs]), np.concatenate([p for _, p in pairs])
+
+    def close(self) -> None:
+        self._pool.shutdown(wait=True, cancel_futures=True)
+        if self._threads is not None:
+            self._metrics.limit_cpu_threads(self._threads)
+
+
 def _score_video(
     c: Comparison, a: MediaInfo, g: MediaInfo, tol: Tolerances, collect: bool, device: str | None
 ) -> None:
     from comfyreel.runner.check import metrics
 
     assert a.video and g.video
-    size = analysis_size(g.video.width, g.video.height, tol.analysis_size)
-    thumb = analysis_size(g.video.width, g.video.height, THUMB_LONG_SIDE) if collect else None
+    gw, gh = g.video.width, g.video.height
+    if (a.video.width, a.video.height) == (gw, gh):
+        # same size: native Y planes, area-downscaled by an integer factor inside the metrics
+        size, factor = None, max(1, -(-max(gw, gh) // tol.analysis_size)) if tol.analysis_size else 1
+    else:  # a size regression: scale both to the golden's analysis size to still score content
+        size, factor = analysis_size(gw, gh, tol.analysis_size or max(gw, gh)), 1
+    thumb = analysis_size(gw, gh, THUMB_LONG_SIDE) if collect else None
     keys = set(_keyframe_indices(g.video.frames)) if collect else set()
-    buf_a = np.empty((BATCH, size[1], size[0]), dtype=np.uint8)
-    buf_g = np.empty_like(buf_a)
-    ssim: list[np.ndarray] = []
-    psnr: list[np.ndarray] = []
+    scorer = _Scorer(factor, device)
+    buf_a = buf_g = None
     lumas: list[tuple[np.ndarray, np.ndarray]] = []
     thumbs: list[tuple[np.ndarray | None, np.ndarray | None]] = []
     images = ReportImages(keyframes=[], actual=[], golden=[]) if collect else None
-    n = 0
+    n = fill = 0
     t0 = time.perf_counter()
-    fill = 0
-    for (la, ta), (lg, tg) in zip(
-        iter_frames(a.path, size, rgb_size=thumb), iter_frames(g.path, size, rgb_size=thumb), strict=False
-    ):
-        buf_a[fill], buf_g[fill] = la, lg
-        if images is not None:
-            lumas.append((la, lg))
-            thumbs.append((ta, tg))
-            if n in keys:
-                images.keyframes.append(n)
-                images.actual.append(ta)
-                images.golden.append(tg)
-        fill += 1
-        n += 1
-        if fill == BATCH:
-            s, p = metrics.ssim_psnr(buf_a, buf_g, device=device)
-            ssim.append(s)
-            psnr.append(p)
-            fill = 0
-    if fill:
-        s, p = metrics.ssim_psnr(buf_a[:fill], buf_g[:fill], device=device)
-        ssim.append(s)
-        psnr.append(p)
+    frames_a = iter_frames(a.path, size, rgb_size=thumb)
+    frames_g = iter_frames(g.path, size, rgb_size=thumb)
+    try:
+        for (la, ta), (lg, tg) in zip(frames_a, frames_g, strict=False):
+            if buf_a is None or buf_g is None or buf_a.shape[1:] != la.shape or la.shape != lg.shape:
+                if fill and buf_a is not None and buf_g is not None:  # a (rare) mid-stream size change
+                    scorer.submit(buf_a[:fill], buf_g[:fill])
+                    fill = 0
+                if la.shape != lg.shape:
+                    raise MediaUnreadable(f"frame #{n} is {la.shape}, the golden's {lg.shape}", anchor=a.path)
+                buf_a, buf_g = np.empty((BATCH, *la.shape), np.uint8), np.empty((BATCH, *la.shape), np.uint8)
+            buf_a[fill], buf_g[fill] = la, lg
+            if images is not None:
+                lumas.append((la[::factor, ::factor].copy(), lg[::factor, ::factor].copy()))
+                thumbs.append((ta, tg))
+                if n in keys:
+                    images.keyframes.append(n)
+                    images.actual.append(ta)
+                    images.golden.append(tg)
+            fill += 1
+            n += 1
+            if fill == BATCH:
+                scorer.submit(buf_a, buf_g)
+                buf_a, buf_g = (
+                    np.empty_like(buf_a),
+                    np.empty_like(buf_g),
+                )  # the worker still reads the old ones
+                fill = 0
+        if fill and buf_a is not None and buf_g is not None:
+            scorer.submit(buf_a[:fill], buf_g[:fill])
+        all_s, all_p = scorer.results()
+    finally:
+        scorer.close()
     c.timings["decode_and_metrics"] = time.perf_counter() - t0
-    all_s = np.concatenate(ssim) if ssim else np.zeros(0)
-    all_p = np.concatenate(psnr) if psnr else np.zeros(0)
     c.ssim, c.psnr_db = [float(x) for x in all_s], [float(x) for x in all_p]
     if not n:
         return

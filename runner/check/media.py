@@ -145,10 +145,24 @@ def analysis_size(width: int, height: int, longest: int) -> tuple[int, int]:
     return w, h
 
 
+def _luma(frame: Any) -> np.ndarray:
+    """The frame's luma at native size: the Y plane itself for planar YUV / gray (no conversion)."""
+    name = frame.format.name
+    if name.startswith(("yuv", "yuvj", "nv")) or name == "gray":
+        plane = frame.planes[0]
+        rows = np.frombuffer(plane, np.uint8).reshape(frame.height, plane.line_size)
+        return rows[:, : frame.width]
+    return frame.reformat(format="gray").to_ndarray()
+
+
 def iter_frames(
-    path: str | Path, size: tuple[int, int], *, rgb_size: tuple[int, int] | None = None
+    path: str | Path, size: tuple[int, int] | None = None, *, rgb_size: tuple[int, int] | None = None
 ) -> Iterator[tuple[np.ndarray, np.ndarray | None]]:
-    """Yield (luma (h, w) uint8 at ``size``, RGB thumbnail at ``rgb_size`` or None) per frame."""
+    """Yield (luma uint8, RGB thumbnail or None) per decoded frame.
+
+    The luma is native-size (a view of the Y plane, valid until the next frame) when ``size``
+    is None, else scaled to ``size`` = (width, height) by swscale.
+    """
     import av
 
     path = Path(path)
@@ -158,9 +172,11 @@ def iter_frames(
             raise MediaUnreadable("no video stream", anchor=str(path))
         stream = container.streams.video[0]
         stream.thread_type = "AUTO"
-        w, h = size
         for frame in container.decode(stream):
-            luma = frame.reformat(width=w, height=h, format="gray").to_ndarray()
+            if size is None:
+                luma = _luma(frame)
+            else:
+                luma = frame.reformat(width=size[0], height=size[1], format="gray").to_ndarray()
             thumb = None
             if rgb_size is not None:
                 thumb = frame.reformat(width=rgb_size[0], height=rgb_size[1], format="rgb24").to_ndarray()
