@@ -3,7 +3,7 @@
 :func:`compare_files` returns a :class:`Comparison` value (``ok``, ``reasons``, metrics, worst
 frames); only an unreadable file raises (:class:`MediaUnreadable`). Identical bytes match at
 once without decoding. Otherwise both videos are decoded once, in lockstep, to small luma
-frames and scored in batches (``metrics.py``), so comparing costs about one decode of each.
+frames and scored in batches (``lockstep.py``), so comparing costs about one decode of each.
 """
 
 from __future__ import annotations
@@ -14,14 +14,10 @@ from pathlib import Path
 from typing import Any
 
 import numpy as np
-from comfyreel.runner.check.media import MediaInfo, analysis_size, decode_audio, iter_frames, probe
+from comfyreel.runner.check.lockstep import ReportImages, identical_images, score_pair
+from comfyreel.runner.check.media import MediaInfo, decode_audio, probe
 from comfyreel.runner.check.tolerances import Tolerances
-from comfyreel.runner.errors import MediaUnreadable
 from comfyreel.runner.manifest import sha256_file
-
-BATCH = 16  # frames scored per torch call
-KEYFRAMES = 6  # frames in the report strip
-THUMB_LONG_SIDE = 192
 
 
 @dataclass(frozen=True)
@@ -43,19 +39,6 @@ class FrameScore:
 
     def to_dict(self) -> dict[str, Any]:
         return {"index": self.index, "ssim": round(self.ssim, 5), "psnr_db": round(self.psnr_db, 3)}
-
-
-@dataclass
-class ReportImages:
-    """Small RGB frames for the HTML report (only collected when asked for)."""
-
-    keyframes: list[int]
-    actual: list[np.ndarray]
-    golden: list[np.ndarray]
-    worst_index: int | None = None
-    worst_actual: np.ndarray | None = None
-    worst_golden: np.ndarray | None = None
-    heat: np.ndarray | None = None  # (h, w) dissimilarity 0..1 of the worst frame
 
 
 @dataclass
@@ -201,102 +184,14 @@ def _check_structure(c: Comparison, a: MediaInfo, g: MediaInfo, tol: Tolerances)
             )
 
 
-def _keyframe_indices(n: int, k: int = KEYFRAMES) -> list[int]:
-    if n <= k:
-        return list(range(n))
-    return sorted({round(i * (n - 1) / (k - 1)) for i in range(k)})
-
-
-class _Scorer:
-    """Scores frame batches on one worker thread while the main thread keeps decoding.
-
-    torch releases the GIL, so the metrics hide behind the decode. On the CPU, torch gets one
-    intra-op thread while we decode: the decoder's own threads use the other cores, and a
-    second OpenMP thread spinning against them was measured to make things slower, not faster.
-    """
-
-    def __init__(self, factor: int, device: str | None) -> None:
-        from concurrent.futures import ThreadPoolExecutor
-
-        from comfyreel.runner.check import metrics
-
-        self._metrics, self._factor = metrics, factor
-        self._device = metrics.pick_device(device)  # raises MissingExtra before any decoding
-        self._threads = metrics.limit_cpu_threads(1) if self._device == "cpu" else None
-        self._pool = ThreadPoolExecutor(max_workers=1, thread_name_prefix="comfyreel-metrics")
-        self._futures: list = []
-
-    def submit(self, a: np.ndarray, g: np.ndarray) -> None:
-        fn = self._metrics.ssim_psnr
-        self._futures.append(self._pool.submit(fn, a, g, downscale=self._factor, device=self._device))
-
-    def results(self) -> tuple[np.ndarray, np.ndarray]:
-        pairs = [f.result() for f in self._futures]
-        if not pairs:
-            return np.zeros(0), np.zeros(0)
-        return np.concatenate([s for s, _ in pairs]), np.concatenate([p for _, p in pairs])
-
-    def close(self) -> None:
-        self._pool.shutdown(wait=True, cancel_futures=True)
-        if self._threads is not None:
-            self._metrics.limit_cpu_threads(self._threads)
-
-
 def _score_video(
     c: Comparison, a: MediaInfo, g: MediaInfo, tol: Tolerances, collect: bool, device: str | None
 ) -> None:
-    from comfyreel.runner.check import metrics
-
     assert a.video and g.video
-    gw, gh = g.video.width, g.video.height
-    if (a.video.width, a.video.height) == (gw, gh):
-        # same size: native Y planes, area-downscaled by an integer factor inside the metrics
-        size, factor = None, max(1, -(-max(gw, gh) // tol.analysis_size)) if tol.analysis_size else 1
-    else:  # a size regression: scale both to the golden's analysis size to still score content
-        size, factor = analysis_size(gw, gh, tol.analysis_size or max(gw, gh)), 1
-    thumb = analysis_size(gw, gh, THUMB_LONG_SIDE) if collect else None
-    keys = set(_keyframe_indices(g.video.frames)) if collect else set()
-    scorer = _Scorer(factor, device)
-    buf_a = buf_g = None
-    lumas: list[tuple[np.ndarray, np.ndarray]] = []
-    thumbs: list[tuple[np.ndarray | None, np.ndarray | None]] = []
-    images = ReportImages(keyframes=[], actual=[], golden=[]) if collect else None
-    n = fill = 0
-    t0 = time.perf_counter()
-    frames_a = iter_frames(a.path, size, rgb_size=thumb)
-    frames_g = iter_frames(g.path, size, rgb_size=thumb)
-    try:
-        for (la, ta), (lg, tg) in zip(frames_a, frames_g, strict=False):
-            if buf_a is None or buf_g is None or buf_a.shape[1:] != la.shape or la.shape != lg.shape:
-                if fill and buf_a is not None and buf_g is not None:  # a (rare) mid-stream size change
-                    scorer.submit(buf_a[:fill], buf_g[:fill])
-                    fill = 0
-                if la.shape != lg.shape:
-                    raise MediaUnreadable(f"frame #{n} is {la.shape}, the golden's {lg.shape}", anchor=a.path)
-                buf_a, buf_g = np.empty((BATCH, *la.shape), np.uint8), np.empty((BATCH, *la.shape), np.uint8)
-            buf_a[fill], buf_g[fill] = la, lg
-            if images is not None:
-                lumas.append((la[::factor, ::factor].copy(), lg[::factor, ::factor].copy()))
-                thumbs.append((ta, tg))
-                if n in keys:
-                    images.keyframes.append(n)
-                    images.actual.append(ta)
-                    images.golden.append(tg)
-            fill += 1
-            n += 1
-            if fill == BATCH:
-                scorer.submit(buf_a, buf_g)
-                buf_a, buf_g = (
-                    np.empty_like(buf_a),
-                    np.empty_like(buf_g),
-                )  # the worker still reads the old ones
-                fill = 0
-        if fill and buf_a is not None and buf_g is not None:
-            scorer.submit(buf_a[:fill], buf_g[:fill])
-        all_s, all_p = scorer.results()
-    finally:
-        scorer.close()
-    c.timings["decode_and_metrics"] = time.perf_counter() - t0
+    scores = score_pair(a, g, tol, collect=collect, device=device)
+    c.timings["decode_and_metrics"] = scores.seconds
+    all_s, all_p = scores.ssim, scores.psnr_db
+    n = len(all_s)
     c.ssim, c.psnr_db = [float(x) for x in all_s], [float(x) for x in all_p]
     if not n:
         return
@@ -322,12 +217,9 @@ def _score_video(
         diverge = next((i for i in range(n) if all_s[i] < tol.min_ssim), None)
         if diverge is not None:
             c.notes.append(f"frames first diverge at #{diverge} (a frame dropped or duplicated there?)")
-    if images is not None:
-        w = c.worst[0].index
-        images.worst_index = w
-        images.worst_actual, images.worst_golden = thumbs[w]
-        images.heat = metrics.dissimilarity_map(lumas[w][0], lumas[w][1], device=device)
-        c.images = images
+    if scores.images is not None:
+        scores.finish_images(c.worst[0].index, device)
+        c.images = scores.images
 
 
 def _envelope_db(samples: np.ndarray, rate: int, window_s: float = 0.05) -> np.ndarray:
@@ -379,7 +271,7 @@ def compare_files(
     if actual.stat().st_size == golden.stat().st_size and sha256_file(actual) == sha256_file(golden):
         c.identical = True
         if collect_images and g_info.video is not None:
-            _collect_identical(c, g_info)
+            c.images = identical_images(g_info)
         return c
     _check_structure(c, a_info, g_info, tol)
     if a_info.kind != g_info.kind:
@@ -390,17 +282,3 @@ def compare_files(
         _score_audio(c, a_info, g_info, tol)
     c.timings["total"] = time.perf_counter() - t0
     return c
-
-
-def _collect_identical(c: Comparison, g: MediaInfo) -> None:
-    """Keyframes for the report of an identical pair: one decode, the same frames on both sides."""
-    assert g.video is not None
-    keys = set(_keyframe_indices(g.video.frames))
-    thumb = analysis_size(g.video.width, g.video.height, THUMB_LONG_SIDE)
-    images = ReportImages(keyframes=[], actual=[], golden=[])
-    for i, (_luma, rgb) in enumerate(iter_frames(g.path, (16, 16), rgb_size=thumb)):
-        if i in keys and rgb is not None:
-            images.keyframes.append(i)
-            images.actual.append(rgb)
-            images.golden.append(rgb)
-    c.images = images

@@ -27,11 +27,13 @@ def test_bit_identical_matches_without_decoding(
     clips: dict[str, Path], monkeypatch: pytest.MonkeyPatch
 ) -> None:
     import comfyreel.runner.check.compare as compare
+    import comfyreel.runner.check.lockstep as lockstep
 
     def no_decode(*a, **k):
         raise AssertionError("identical files must not be decoded")
 
-    monkeypatch.setattr(compare, "iter_frames", no_decode)
+    monkeypatch.setattr(lockstep, "iter_frames", no_decode)
+    monkeypatch.setattr(compare, "decode_audio", no_decode)
     c = compare.compare_files(clips["copy"], clips["golden"])
     assert c.ok and c.identical
     assert c.metrics["min_ssim"] == 1.0
