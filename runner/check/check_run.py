@@ -276,7 +276,8 @@ def _update(rc: RunCheck, meta: GoldenMeta) -> None:
             install_file(actual, folder / check.name)
         metrics = check.comparison.metrics if check.comparison is not None and action == "updated" else None
         rc.changes.append(GoldenChange(check.name, action, old=old, new=entry, metrics=metrics))
-        check.status = UPDATED
+        check.status, check.message = UPDATED, f"golden {action}"
+
     meta.outputs = new_outputs
     meta.recipe_sha256 = m.recipe.sha256 if m.recipe else None
     meta.graph_sha256 = m.graph.sha256
