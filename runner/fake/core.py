@@ -1,0 +1,144 @@
+"""The fake server's shared core: catalog, queue, history, sockets, device, executor and logs.
+
+One `Core` per fake server, owned by the event loop thread; `FakeComfyUI` (server.py) reads its
+logs from the test thread through the small locked accessors below.
+"""
+
+from __future__ import annotations
+
+import sys
+import threading
+import time
+from dataclasses import dataclass
+from pathlib import Path
+from typing import Any
+
+from aiohttp import web
+from comfyreel.runner.fake.catalog import Catalog
+from comfyreel.runner.fake.executor import Executor, Timing
+from comfyreel.runner.fake.faults import Faults
+from comfyreel.runner.fake.hub import Hub
+from comfyreel.runner.fake.outputs import Saver
+from comfyreel.runner.fake.state import Device, History, PromptQueue
+
+VERSIONS = ("0.3.64", "0.8.0")
+_VERSION_INFO = {
+    "0.3.64": {"os": "posix", "frontend": "1.27.10", "templates": "0.1.95", "features_extension": False},
+    "0.8.0": {"os": "linux", "frontend": "1.35.9", "templates": "0.7.67", "features_extension": True},
+}
+
+
+@dataclass(frozen=True)
+class InterruptRecord:
+    """One POST /interrupt: what was asked, what was running, whether it took effect."""
+
+    requested: str | None  # the body's prompt_id; None for a global interrupt
+    running: str | None  # the prompt running at that moment
+    applied: bool  # True when the running prompt was flagged
+    time: float
+
+
+class Core:
+    """Everything one fake server knows."""
+
+    def __init__(
+        self,
+        *,
+        output_dir: Path,
+        temp_dir: Path,
+        input_dir: Path,
+        catalog: Catalog,
+        faults: Faults,
+        timing: Timing,
+        version: str,
+        device: Device,
+        ui_keys: dict[str, str] | None = None,
+    ) -> None:
+        if version not in VERSIONS:
+            raise ValueError(f"version must be one of {', '.join(VERSIONS)}, not {version!r}")
+        self.output_dir, self.temp_dir, self.input_dir = output_dir, temp_dir, input_dir
+        self.catalog, self.faults, self.version, self.device = catalog, faults, version, device
+        self.lock = threading.RLock()
+        self.number = 0
+        self.prompts_seen: list[dict[str, Any]] = []
+        self.interrupts: list[InterruptRecord] = []
+        self.queue = PromptQueue()
+        self.history = History()
+        self.hub = Hub(faults)
+        self.saver = Saver(output_dir, temp_dir, ui_keys)
+        self.timing = timing
+        self.executor = Executor(
+            catalog=catalog,
+            queue=self.queue,
+            history=self.history,
+            hub=self.hub,
+            device=device,
+            faults=faults,
+            timing=timing,
+            saver=self.saver,
+        )
+
+    def start(self) -> None:
+        """Start the publisher and the worker (on the running loop)."""
+        self.hub.start()
+        self.executor.start()
+
+    async def stop(self) -> None:
+        await self.executor.stop()
+        await self.hub.stop()
+
+    async def restart(self) -> None:
+        """Forget the queue, history, cache and counter; close every socket (a server restart)."""
+        await self.executor.stop()
+        await self.hub.stop()
+        self.queue.forget()
+        self.history.clear()
+        self.executor.cache.clear()
+        self.device.free()
+        self.number = 0
+        self.hub = Hub(self.faults)
+        self.executor.hub = self.hub
+        self.start()
+
+    def interrupt(self, requested: str | None) -> None:
+        running = self.executor.current.prompt_id if self.executor.current else None
+        applied = False
+        if requested is None:
+            self.executor.interrupt_flag = True  # harmless when idle: reset when a prompt starts
+            applied = running is not None
+        elif running is not None and requested == running:
+            self.executor.interrupt_flag = True
+            applied = True
+        with self.lock:
+            self.interrupts.append(InterruptRecord(requested, running, applied, time.time()))
+
+    def dir_for_type(self, type_: str) -> Path | None:
+        return {"output": self.output_dir, "temp": self.temp_dir, "input": self.input_dir}.get(type_)
+
+    def features(self) -> dict[str, Any]:
+        data: dict[str, Any] = {"supports_preview_metadata": True, "max_upload_size": 104857600}
+        if _VERSION_INFO[self.version]["features_extension"]:
+            data["extension"] = {"manager": {"supports_v4": True}}
+        return data
+
+    def system_stats(self) -> dict[str, Any]:
+        info = _VERSION_INFO[self.version]
+        return {
+            "system": {
+                "os": info["os"],
+                "ram_total": 34359738368,
+                "ram_free": 30064771072,
+                "comfyui_version": self.version,
+                "required_frontend_version": info["frontend"],
+                "installed_templates_version": info["templates"],
+                "required_templates_version": info["templates"],
+                "python_version": sys.version,
+                "pytorch_version": "2.13.0+cu128",
+                "embedded_python": False,
+                "argv": ["main.py", "--listen", "127.0.0.1", "--port", "8188"],
+            },
+            "devices": [self.device.stats()],
+        }
+
+
+CORE_KEY = web.AppKey("core", Core)

@@ -1,0 +1,460 @@
+"""The fake's prompt worker: runs queued graphs node by node and emits ComfyUI's events in order.
+
+Mirrors ComfyUI's `prompt_worker` + `PromptExecutor.execute` as recorded: `execution_start`,
+`execution_cached`, then per node `progress_state`(running), `executing`, [`progress`...],
+[`executed`], `progress_state`(finished); the end is `execution_success|error|interrupted`, the
+queue `status`, then `executing{node: null}`. Node order is ComfyUI's ExecutionList order (output
+nodes first when ready). Interrupts are cooperative: checked when a node starts and at sampler
+steps. Events of a prompt go to its client_id only; without one, only `progress_state`,
+`progress` and `execution_interrupted` are broadcast (as recorded).
+"""
+
+from __future__ import annotations
+
+import asyncio
+import contextlib
+import hashlib
+import json
+import time
+from dataclasses import dataclass, field
+from typing import Any
+
+from comfyreel.runner.fake import outputs as out_mod
+from comfyreel.runner.fake.catalog import Catalog
+from comfyreel.runner.fake.faults import OOM_EXCEPTION_TYPE, OOM_TIPS, Faults
+from comfyreel.runner.fake.hub import Hub
+from comfyreel.runner.fake.semantics import Semantics
+from comfyreel.runner.fake.state import (
+    GIB,
+    Device,
+    History,
+    HistoryEntry,
+    OutputCache,
+    PromptQueue,
+    QueueItem,
+    now_ms,
+)
+
+SAMPLERS = {"KSampler", "KSamplerAdvanced", "SamplerCustom", "SamplerCustomAdvanced"}
+_FAKE_TB = [
+    '  File "<FAKE>/execution.py", line 496, in execute\n    output_data, output_ui, has_subgraph, '
+    "has_pending_tasks = await get_output_data(prompt_id, unique_id, obj, input_data_all)\n"
+]
+
+
+class _Interrupted(Exception):
+    pass
+
+
+@dataclass
+class _NodeFailure(Exception):
+    exception_type: str
+    message: str
+    traceback: list[str] = field(default_factory=lambda: list(_FAKE_TB))
+
+
+@dataclass
+class Timing:
+    """Execution speed knobs."""
+
+    node_delay_s: float = 0.0
+    step_delay_s: float = 0.0
+
+
+def _matches(target: str | None, node_id: str, class_type: str) -> bool:
+    return target is not None and target in (node_id, class_type)
+
+
+def signature(prompt: dict[str, Any], node_id: str, memo: dict[str, str]) -> str:
+    """Input signature of a node (ComfyUI's cache key): class, literal inputs, ancestors' signatures."""
+    if node_id in memo:
+        return memo[node_id]
+    memo[node_id] = "cycle"
+    node = prompt.get(node_id) or {}
+    parts: list[Any] = [node.get("class_type")]
+    inputs = node.get("inputs") or {}
+    for name in sorted(inputs):
+        value = inputs[name]
+        if isinstance(value, list) and len(value) == 2 and str(value[0]) in prompt:
+            parts.append((name, "ANCESTOR", signature(prompt, str(value[0]), memo), value[1]))
+        else:
+            parts.append((name, value))
+    memo[node_id] = hashlib.sha256(json.dumps(parts, sort_keys=True, default=str).encode()).hexdigest()
+    return memo[node_id]
+
+
+class Executor:
+    """Pulls prompts off the queue and executes them, one at a time."""
+
+    def __init__(
+        self,
+        *,
+        catalog: Catalog,
+        queue: PromptQueue,
+        history: History,
+        hub: Hub,
+        device: Device,
+        faults: Faults,
+        timing: Timing,
+        saver: out_mod.Saver,
+    ) -> None:
+        self.catalog, self.queue, self.history, self.hub = catalog, queue, history, hub
+        self.device, self.faults, self.timing, self.saver = device, faults, timing, saver
+        self.cache = OutputCache()
+        self.interrupt_flag = False
+        self.current: QueueItem | None = None
+        self.client_id: str | None = None
+        self.last_node_id: str | None = None
+        self._wakeup = asyncio.Event()
+        self.queue.bind(self._wakeup)
+        self._task: asyncio.Task[None] | None = None
+
+    # -- lifecycle -----------------------------------------------------------------------------
+    def start(self) -> None:
+        self._task = asyncio.get_running_loop().create_task(self._worker())
+
+    async def stop(self) -> None:
+        if self._task is not None:
+            self._task.cancel()
+            with contextlib.suppress(asyncio.CancelledError, Exception):
+                await self._task
+            self._task = None
+        self.current, self.client_id, self.last_node_id = None, None, None
+
+    def status_data(self) -> dict[str, Any]:
+        return {"status": {"exec_info": {"queue_remaining": self.queue.remaining()}}}
+
+    def queue_updated(self) -> None:
+        self.hub.send("status", self.status_data(), None)
+
+    async def _worker(self) -> None:
+        while True:
+            item = self.queue.pop()
+            if item is None:
+                self._wakeup.clear()
+                await self._wakeup.wait()
+                continue
+            self.queue_updated()
+            try:
+                await self._run(item)
+            finally:
+                self.device.release()
+
+    # -- one prompt ----------------------------------------------------------------------------
+    def _msg(self, event: str, data: dict[str, Any], messages: list[Any], broadcast: bool = False) -> None:
+        messages.append([event, data])
+        if self.client_id is not None or broadcast:
+            self.hub.send(event, data, self.client_id)
+
+    async def _run(self, item: QueueItem) -> None:
+        prompt, pid = item.prompt, item.prompt_id
+        self.current, self.client_id = item, item.client_id
+        self.interrupt_flag = False
+        messages: list[Any] = []
+        start = now_ms()
+        self._msg("execution_start", {"prompt_id": pid, "timestamp": start}, messages)
+        memo: dict[str, str] = {}
+        sigs = {nid: signature(prompt, nid, memo) for nid in prompt}
+        self.cache.keep_only(set(sigs.values()))
+        cached = [nid for nid in prompt if sigs[nid] in self.cache.entries]
+        self._msg("execution_cached", {"nodes": cached, "prompt_id": pid, "timestamp": now_ms()}, messages)
+        order = execution_order(prompt, item.outputs, self.catalog, set(cached))
+        progress: dict[str, dict[str, Any]] = {}
+        semantics = Semantics(prompt)
+        executed: list[str] = []
+        ui_outputs: dict[str, Any] = {}
+        meta: dict[str, Any] = {}
+        outcome = "success"
+        for node_id in order:
+            class_type = prompt[node_id]["class_type"]
+            if node_id in cached:  # only output nodes get here: re-send the cached UI
+                ui = self.cache.entries.get(sigs[node_id])
+                if self.client_id is not None:
+                    self.hub.send(
+                        "executed",
+                        {
+                            "node": node_id,
+                            "display_node": node_id,
+                            "output": self._evil(ui),
+                            "prompt_id": pid,
+                        },
+                        self.client_id,
+                    )
+                self._progress(progress, pid, node_id, 1.0, 1.0, "finished")
+                if ui is not None:
+                    ui_outputs[node_id] = ui
+                    meta[node_id] = _meta(node_id)
+                continue
+            self._progress(progress, pid, node_id, 0.0, 1.0, "running")
+            self.last_node_id = node_id
+            if self.client_id is not None:
+                self.hub.send(
+                    "executing", {"node": node_id, "display_node": node_id, "prompt_id": pid}, self.client_id
+                )
+            try:
+                if self.interrupt_flag:
+                    raise _Interrupted
+                ui = await self._execute_node(item, node_id, class_type, semantics, progress)
+            except _Interrupted:
+                self._msg(
+                    "execution_interrupted",
+                    {
+                        "prompt_id": pid,
+                        "node_id": node_id,
+                        "node_type": class_type,
+                        "executed": list(executed),
+                        "timestamp": now_ms(),
+                    },
+                    messages,
+                    broadcast=True,
+                )
+                outcome = "interrupted"
+                break
+            except _NodeFailure as failure:
+                tips = OOM_TIPS if failure.exception_type == OOM_EXCEPTION_TYPE else ""
+                self._msg(
+                    "execution_error",
+                    {
+                        "prompt_id": pid,
+                        "node_id": node_id,
+                        "node_type": class_type,
+                        "executed": list(executed),
+                        "exception_message": f"{failure.message}\n{tips}",
+                        "exception_type": failure.exception_type,
+                        "traceback": failure.traceback,
+                        "current_inputs": _current_inputs(prompt[node_id]),
+                        "current_outputs": list(prompt),
+                        "timestamp": now_ms(),
+                    },
+                    messages,
+                )
+                outcome = "error"
+                break
+            executed.append(node_id)
+            self.cache.entries[sigs[node_id]] = ui
+            if ui is not None:
+                ui_outputs[node_id] = ui
+                meta[node_id] = _meta(node_id)
+                if self.client_id is not None:
+                    self.hub.send(
+                        "executed",
+                        {
+                            "node": node_id,
+                            "display_node": node_id,
+                            "output": self._evil(ui),
+                            "prompt_id": pid,
+                        },
+                        self.client_id,
+                    )
+            self._progress(progress, pid, node_id, 1.0, 1.0, "finished")
+        if outcome == "success":
+            end = now_ms()
+            self._msg("execution_success", {"prompt_id": pid, "timestamp": end}, messages)
+        else:
+            end = messages[-1][1]["timestamp"]
+            ui_outputs, meta = {}, {}
+        self.last_node_id = None
+        status = {
+            "status_str": "success" if outcome == "success" else "error",
+            "completed": outcome == "success",
+            "messages": messages,
+        }
+        entry = HistoryEntry(
+            item=item,
+            outputs=self._evil_outputs(ui_outputs),
+            status=status,
+            meta=meta,
+            visible_at=time.monotonic() + max(0.0, self.faults.history_delay_s),
+            start_time=start,
+            end_time=end,
+        )
+        self.history.add(entry)
+        self.queue.done(item)
+        self.queue_updated()
+        if self.client_id is not None:
+            self.hub.send("executing", {"node": None, "prompt_id": pid}, self.client_id)
+        self.current, self.client_id = None, None
+
+    def _progress(
+        self,
+        progress: dict[str, dict[str, Any]],
+        pid: str,
+        node_id: str,
+        value: float,
+        max_: float,
+        state: str,
+    ) -> None:
+        progress[node_id] = {
+            "value": value,
+            "max": max_,
+            "state": state,
+            "node_id": node_id,
+            "prompt_id": pid,
+            "display_node_id": node_id,
+            "parent_node_id": None,
+            "real_node_id": node_id,
+        }
+        self.hub.send(
+            "progress_state",
+            {"prompt_id": pid, "nodes": {k: dict(v) for k, v in progress.items()}},
+            self.client_id,
+        )
+
+    async def _execute_node(
+        self,
+        item: QueueItem,
+        node_id: str,
+        class_type: str,
+        semantics: Semantics,
+        progress: dict[str, dict[str, Any]],
+    ) -> dict[str, Any] | None:
+        faults = self.faults
+        if self.timing.node_delay_s > 0:
+            await asyncio.sleep(self.timing.node_delay_s)
+        if "Loader" in class_type:
+            self.device.load(
+                f"{class_type}:{json.dumps(item.prompt[node_id].get('inputs'), sort_keys=True, default=str)}",
+                int(1.5 * GIB),
+            )
+        if _matches(faults.hang_node, node_id, class_type):
+            await self._hang()
+        if _matches(faults.fail_node, node_id, class_type):
+            raise _NodeFailure(faults.fail_exception_type, faults.fail_message)
+        if class_type in SAMPLERS:
+            await self._sample(item, node_id, semantics, progress)
+        try:
+            return await self.saver.save(item.prompt, node_id, class_type, semantics)
+        except out_mod.SaveError as exc:
+            raise _NodeFailure(exc.exception_type, exc.message) from exc
+
+    async def _hang(self) -> None:
+        deadline = None if self.faults.hang_s is None else time.monotonic() + self.faults.hang_s
+        while deadline is None or time.monotonic() < deadline:
+            if self.interrupt_flag and not self.faults.hang_ignores_interrupt:
+                raise _Interrupted
+            await asyncio.sleep(0.01)
+
+    async def _sample(
+        self, item: QueueItem, node_id: str, semantics: Semantics, progress: dict[str, dict[str, Any]]
+    ) -> None:
+        steps = _steps(item.prompt, node_id)
+        stream = semantics.stream(node_id)
+        self.device.activate(min(self.device.total // 2, stream.width * stream.height * stream.frames * 48))
+        delay = self.faults.progress_step_delay_s
+        if delay is None:
+            delay = self.timing.step_delay_s
+        for step in range(1, steps + 1):
+            if delay > 0:
+                await asyncio.sleep(delay)
+            if self.interrupt_flag:
+                raise _Interrupted
+            self._progress(progress, item.prompt_id, node_id, float(step), float(steps), "running")
+            self.hub.send(
+                "progress",
+                {"value": step, "max": steps, "prompt_id": item.prompt_id, "node": node_id},
+                self.client_id,
+            )
+        self.device.release()
+
+    def _evil(self, ui: dict[str, Any] | None) -> dict[str, Any] | None:
+        names = self.faults.evil_filenames
+        if ui is None or not names:
+            return ui
+        counter = 0
+        result: dict[str, Any] = {}
+        for key, value in ui.items():
+            if isinstance(value, list) and value and isinstance(value[0], dict) and "filename" in value[0]:
+                entries = []
+                for entry in value:
+                    entries.append({**entry, "filename": names[counter % len(names)]})
+                    counter += 1
+                result[key] = entries
+            else:
+                result[key] = value
+        return result
+
+    def _evil_outputs(self, outputs: dict[str, Any]) -> dict[str, Any]:
+        return {k: self._evil(v) for k, v in outputs.items()}
+
+
+def _meta(node_id: str) -> dict[str, Any]:
+    return {"node_id": node_id, "display_node": node_id, "parent_node": None, "real_node_id": node_id}
+
+
+def _current_inputs(node: dict[str, Any]) -> dict[str, list[Any]]:
+    out: dict[str, list[Any]] = {}
+    for name, value in (node.get("inputs") or {}).items():
+        out[name] = [f"<output of node {value[0]}>"] if isinstance(value, list) else [value]
+    return out
+
+
+def _steps(prompt: dict[str, Any], node_id: str) -> int:
+    inputs = prompt[node_id].get("inputs") or {}
+    if isinstance(inputs.get("steps"), int):
+        return max(1, inputs["steps"])
+    seen = set()
+    link = inputs.get("sigmas")
+    while isinstance(link, list) and len(link) == 2 and str(link[0]) in prompt and str(link[0]) not in seen:
+        seen.add(str(link[0]))
+        upstream = prompt[str(link[0])].get("inputs") or {}
+        if isinstance(upstream.get("steps"), int):
+            return max(1, upstream["steps"])
+        link = upstream.get("sigmas")
+    return 8
+
+
+def execution_order(
+    prompt: dict[str, Any], outputs: list[str], catalog: Catalog, cached: set[str]
+) -> list[str]:
+    """ComfyUI's ExecutionList order: DFS-staged, output nodes first whenever they are ready."""
+    pending: dict[str, bool] = {}
+    block_count: dict[str, int] = {}
+    blocking: dict[str, dict[str, bool]] = {}
+    links: list[tuple[str, str]] = []
+    for output in outputs:
+        stack = [output]
+        while stack:
+            nid = stack.pop()
+            if nid in pending:
+                continue
+            pending[nid] = True
+            block_count[nid] = 0
+            blocking[nid] = {}
+            for value in (prompt[nid].get("inputs") or {}).values():
+                if isinstance(value, list) and len(value) == 2 and str(value[0]) in prompt:
+                    src = str(value[0])
+                    if src not in cached:
+                        stack.append(src)
+                        links.append((src, nid))
+    for src, dst in links:
+        if dst not in blocking.setdefault(src, {}):
+            blocking[src][dst] = True
+            block_count[dst] = block_count.get(dst, 0) + 1
+    order: list[str] = []
+
+    def is_output(nid: str) -> bool:
+        return catalog.is_output(prompt[nid]["class_type"])
+
+    while pending:
+        ready = [nid for nid in pending if block_count.get(nid, 0) == 0]
+        if not ready:  # a cycle: ComfyUI reports it; the fake just stops
+            break
+        pick = next((n for n in ready if is_output(n)), None)
+        if pick is None:
+            pick = next((n for n in ready if any(is_output(b) for b in blocking.get(n, {}))), None)
+        if pick is None:
+            pick = next(
+                (
+                    n
+                    for n in ready
+                    if any(is_output(b2) for b in blocking.get(n, {}) for b2 in blocking.get(b, {}))
+                ),
+                None,
+            )
+        if pick is None:
+            pick = ready[0]
+        order.append(pick)
+        del pending[pick]
+        for blocked in blocking.get(pick, {}):
+            block_count[blocked] -= 1
+    return order

@@ -1,0 +1,179 @@
+"""Deterministic media for the fake: smooth moving patterns as real mp4 (PyAV), PNG and FLAC files.
+
+Pixels and samples are a pure function of a content key (see `semantics.py`) and the geometry, so
+the same graph gives bit-identical files and any semantic change gives different frames. Patterns
+are sums of low-frequency sinusoids (separable, so cheap at full size) and move slowly, which keeps
+re-encodes comparable with SSIM/PSNR.
+"""
+
+from __future__ import annotations
+
+import struct
+import zlib
+from fractions import Fraction
+from pathlib import Path
+
+import numpy as np
+
+AUDIO_RATE = 44100
+
+
+def _rng(key: str) -> np.random.Generator:
+    return np.random.default_rng(
+        int(key[:16], 16)
+        if key and all(c in "0123456789abcdef" for c in key[:16])
+        else abs(hash(key)) % (2**63)
+    )
+
+
+class Pattern:
+    """A smooth animated RGB pattern determined by a key."""
+
+    def __init__(self, key: str, width: int, height: int, color: int | None = None) -> None:
+        rng = _rng(key)
+        self.width, self.height = width, height
+        self.fx = rng.uniform(0.3, 1.6, size=(3, 2))
+        self.fy = rng.uniform(0.3, 1.6, size=(3, 2))
+        self.px = rng.uniform(0, 1, size=(3, 2))
+        self.py = rng.uniform(0, 1, size=(3, 2))
+        self.vx = rng.uniform(-0.03, 0.03, size=(3, 2))
+        self.vy = rng.uniform(-0.03, 0.03, size=(3, 2))
+        base = rng.uniform(0.25, 0.75, size=3)
+        if color is not None:
+            base = np.array([(color >> 16) & 255, (color >> 8) & 255, color & 255], dtype=float) / 255.0
+        self.base = base
+        self.x = np.linspace(0.0, 1.0, width, endpoint=False)
+        self.y = np.linspace(0.0, 1.0, height, endpoint=False)
+
+    def frame(self, index: int) -> np.ndarray:
+        """Frame *index* as an (height, width, 3) uint8 array."""
+        out = np.empty((self.height, self.width, 3), dtype=np.uint8)
+        for c in range(3):
+            col = np.zeros(self.width)
+            row = np.zeros(self.height)
+            for k in range(2):
+                col += 0.12 * np.sin(
+                    2 * np.pi * (self.fx[c, k] * self.x + self.px[c, k] + self.vx[c, k] * index)
+                )
+                row += 0.12 * np.sin(
+                    2 * np.pi * (self.fy[c, k] * self.y + self.py[c, k] + self.vy[c, k] * index)
+                )
+            plane = self.base[c] + row[:, None] + col[None, :]
+            out[:, :, c] = np.clip(plane * 255.0 + 0.5, 0, 255).astype(np.uint8)
+        return out
+
+
+def audio_samples(key: str, seconds: float, rate: int = AUDIO_RATE, channels: int = 2) -> np.ndarray:
+    """Deterministic tones: (channels, n) float32 in [-0.5, 0.5]."""
+    rng = _rng(key + ":audio")
+    n = max(1, round(seconds * rate))
+    t = np.arange(n) / rate
+    out = np.zeros((channels, n), dtype=np.float32)
+    for ch in range(channels):
+        freqs = rng.uniform(110.0, 880.0, size=3)
+        amps = rng.uniform(0.05, 0.15, size=3)
+        for f, a in zip(freqs, amps, strict=True):
+            out[ch] += (a * np.sin(2 * np.pi * f * t)).astype(np.float32)
+    return out
+
+
+def write_mp4(
+    path: Path,
+    key: str,
+    width: int,
+    height: int,
+    frames: int,
+    fps: float,
+    audio_key: str | None = None,
+    audio_seconds: float | None = None,
+    color: int | None = None,
+) -> None:
+    """Encode an h264 (yuv420p) mp4, plus an AAC stream when *audio_key* is given."""
+    import av
+
+    width, height = max(2, width - width % 2), max(2, height - height % 2)
+    rate = Fraction(fps).limit_denominator(1001) if fps > 0 else Fraction(24)
+    pattern = Pattern(key, width, height, color)
+    path.parent.mkdir(parents=True, exist_ok=True)
+    with av.open(str(path), mode="w", format="mp4") as container:
+        video = container.add_stream("libx264", rate=rate)
+        video.width, video.height, video.pix_fmt = width, height, "yuv420p"
+        video.options = {"preset": "ultrafast", "crf": "18"}
+        astream = None
+        if audio_key is not None:
+            astream = container.add_stream("aac", rate=AUDIO_RATE)
+            astream.layout = "stereo"
+        for i in range(frames):
+            frame = av.VideoFrame.from_ndarray(pattern.frame(i), format="rgb24")
+            frame.pts = i
+            for packet in video.encode(frame):
+                container.mux(packet)
+        for packet in video.encode():
+            container.mux(packet)
+        if astream is not None:
+            seconds = audio_seconds if audio_seconds else frames / float(rate)
+            _encode_audio(container, astream, audio_samples(audio_key or "", seconds))
+
+
+def _encode_audio(container, stream, samples: np.ndarray) -> None:  # type: ignore[no-untyped-def]
+    import av
+
+    chunk = 1024
+    pts = 0
+    for start in range(0, samples.shape[1], chunk):
+        part = np.ascontiguousarray(samples[:, start : start + chunk])
+        frame = av.AudioFrame.from_ndarray(part, format="fltp", layout="stereo")
+        frame.sample_rate = AUDIO_RATE
+        frame.pts = pts
+        pts += part.shape[1]
+        for packet in stream.encode(frame):
+            container.mux(packet)
+    for packet in stream.encode():
+        container.mux(packet)
+
+
+def write_flac(path: Path, key: str, seconds: float) -> None:
+    """A FLAC file of the deterministic tones (SaveAudio's default format)."""
+    import av
+
+    path.parent.mkdir(parents=True, exist_ok=True)
+    samples = audio_samples(key, seconds)
+    pcm = (np.clip(samples, -1, 1) * 32767).astype(np.int16)
+    with av.open(str(path), mode="w", format="flac") as container:
+        stream = container.add_stream("flac", rate=AUDIO_RATE)
+        stream.layout = "stereo"
+        pts = 0
+        for start in range(0, pcm.shape[1], 4096):
+            part = np.ascontiguousarray(pcm[:, start : start + 4096].T.reshape(1, -1))
+            frame = av.AudioFrame.from_ndarray(part, format="s16", layout="stereo")
+            frame.sample_rate = AUDIO_RATE
+            frame.pts = pts
+            pts += part.shape[1] // 2
+            for packet in stream.encode(frame):
+                container.mux(packet)
+        for packet in stream.encode():
+            container.mux(packet)
+
+
+def png_bytes(pixels: np.ndarray) -> bytes:
+    """Encode an (h, w, 3) uint8 array as a PNG (stdlib zlib; deterministic)."""
+    height, width, _ = pixels.shape
+    raw = b"".join(b"\x00" + pixels[row].tobytes() for row in range(height))
+
+    def chunk(tag: bytes, data: bytes) -> bytes:
+        return (
+            struct.pack(">I", len(data)) + tag + data + struct.pack(">I", zlib.crc32(tag + data) & 0xFFFFFFFF)
+        )
+
+    header = struct.pack(">IIBBBBB", width, height, 8, 2, 0, 0, 0)
+    return (
+        b"\x89PNG\r\n\x1a\n"
+        + chunk(b"IHDR", header)
+        + chunk(b"IDAT", zlib.compress(raw, 6))
+        + chunk(b"IEND", b"")
+    )
+
+
+def write_png(path: Path, key: str, width: int, height: int, index: int, color: int | None = None) -> None:
+    path.parent.mkdir(parents=True, exist_ok=True)
+    path.write_bytes(png_bytes(Pattern(key, width, height, color).frame(index)))
