@@ -87,6 +87,15 @@ def load_recipe_text(
 
 def _load(raw: bytes, *, source: str, strict: bool, base_dir: Path | None) -> LoadedRecipe:
     try:
+        return _load_checked(raw, source=source, strict=strict, base_dir=base_dir)
+    except RecursionError:  # parsing, line mapping or validation of absurdly nested data
+        raise InputError(
+            "recipe is nested too deeply to be a recipe", anchor=source, hint="see `comfyreel schema`"
+        ) from None
+
+
+def _load_checked(raw: bytes, *, source: str, strict: bool, base_dir: Path | None) -> LoadedRecipe:
+    try:
         text = raw.decode("utf-8")
     except UnicodeDecodeError as exc:
         raise InputError(f"recipe is not UTF-8 text (byte {exc.start})", anchor=source) from None
@@ -147,6 +156,17 @@ def _load(raw: bytes, *, source: str, strict: bool, base_dir: Path | None) -> Lo
 
 
 _YAML_LOADER = getattr(yaml, "CSafeLoader", yaml.SafeLoader)  # libyaml when available
+# libyaml's composer recurses in C without a depth check (a segfault past ~50k levels). Every nesting
+# level needs at least one of these indicator characters, so below this count the C loader is safe;
+# above it the pure-Python loader is used, which raises RecursionError instead (a clean InputError).
+_NESTING_CHARS = "[{-:?"
+_C_LOADER_MAX_INDICATORS = 400
+
+
+def _yaml_loader(text: str) -> Any:
+    if sum(text.count(c) for c in _NESTING_CHARS) > _C_LOADER_MAX_INDICATORS:
+        return yaml.SafeLoader
+    return _YAML_LOADER
 
 
 def _parse(text: str, source: str) -> tuple[Any, Any, bool]:
@@ -165,7 +185,9 @@ def _parse(text: str, source: str) -> tuple[Any, Any, bool]:
             raise InputError(
                 f"not valid JSON: {exc.msg} (column {exc.colno})", anchor=f"{source}:{exc.lineno}"
             ) from None
-    loader = _YAML_LOADER(text)
+        except ValueError as exc:  # e.g. an integer over Python's 4300-digit limit
+            raise InputError(f"not valid JSON: {exc}", anchor=source) from None
+    loader = _yaml_loader(text)(text)
     try:
         root = loader.get_single_node()
         data = loader.construct_document(root) if root is not None else None
@@ -178,6 +200,14 @@ def _parse(text: str, source: str) -> tuple[Any, Any, bool]:
             anchor=where,
             hint="check indentation and quote text containing ':' or '#'",
         ) from None
+    except (ValueError, TypeError, AttributeError, OverflowError) as exc:
+        # PyYAML's constructors raise plain exceptions for malformed tagged or implicit scalars
+        # (`!!int 'abc'`, `2024-13-45`, `!!timestamp x`, a 5000-digit integer)
+        raise InputError(
+            f"not valid YAML: a value cannot be read ({type(exc).__name__}: {exc})",
+            anchor=source,
+            hint="quote text values; write numbers and dates plainly",
+        ) from None
     finally:
         loader.dispose()
     return data, root, False
@@ -186,7 +216,7 @@ def _parse(text: str, source: str) -> tuple[Any, Any, bool]:
 def _compose(text: str) -> Any:
     """The YAML node tree of *text* (JSON is YAML too), or None when PyYAML cannot read it."""
     try:
-        return yaml.compose(text, Loader=_YAML_LOADER)
+        return yaml.compose(text, Loader=_yaml_loader(text))
     except yaml.YAMLError:
         return None
 
@@ -259,9 +289,10 @@ def _translate(err: dict[str, Any], data: dict[str, Any]) -> Problem:
     path = tuple(err.get("loc", ()))
     kind = err.get("type", "")
     value = _value_at(data, path)
-    shown = repr(value)
     if isinstance(value, (dict, list)):  # keep problems small (YAML aliases can nest deeply)
         value = shown = f"a {type(value).__name__} of {len(value)}"
+    else:
+        shown = repr(value)
     name = dotted(path)
     if kind == "extra_forbidden":
         known = field_names(_model_at(path[:-1]))
