@@ -33,9 +33,12 @@ class Problem:
         return dotted(self.path)
 
     def to_dict(self) -> dict[str, Any]:
+        value = self.value
+        if isinstance(value, (dict, list)):  # never serialise user containers (YAML aliases nest)
+            value = f"a {type(value).__name__} of {len(value)}"
         return {
             "field": self.field,
-            "value": self.value,
+            "value": value,
             "message": self.message,
             "fix": self.fix,
             "line": self.line,
