@@ -13,8 +13,8 @@ from __future__ import annotations
 
 import asyncio
 import contextlib
-import hashlib
 import json
+import logging
 import time
 from dataclasses import dataclass, field
 from typing import Any
@@ -22,6 +22,8 @@ from typing import Any
 from comfyreel.runner.fake import outputs as out_mod
 from comfyreel.runner.fake.catalog import Catalog
 from comfyreel.runner.fake.faults import OOM_EXCEPTION_TYPE, OOM_TIPS, Faults
+from comfyreel.runner.fake.graphs import current_inputs, execution_order, signature, steps
+from comfyreel.runner.fake.graphs import meta as node_meta
 from comfyreel.runner.fake.hub import Hub
 from comfyreel.runner.fake.semantics import Semantics
 from comfyreel.runner.fake.state import (
@@ -34,6 +36,8 @@ from comfyreel.runner.fake.state import (
     QueueItem,
     now_ms,
 )
+
+log = logging.getLogger(__name__)
 
 SAMPLERS = {"KSampler", "KSamplerAdvanced", "SamplerCustom", "SamplerCustomAdvanced"}
 _FAKE_TB = [
@@ -63,24 +67,6 @@ class Timing:
 
 def _matches(target: str | None, node_id: str, class_type: str) -> bool:
     return target is not None and target in (node_id, class_type)
-
-
-def signature(prompt: dict[str, Any], node_id: str, memo: dict[str, str]) -> str:
-    """Input signature of a node (ComfyUI's cache key): class, literal inputs, ancestors' signatures."""
-    if node_id in memo:
-        return memo[node_id]
-    memo[node_id] = "cycle"
-    node = prompt.get(node_id) or {}
-    parts: list[Any] = [node.get("class_type")]
-    inputs = node.get("inputs") or {}
-    for name in sorted(inputs):
-        value = inputs[name]
-        if isinstance(value, list) and len(value) == 2 and str(value[0]) in prompt:
-            parts.append((name, "ANCESTOR", signature(prompt, str(value[0]), memo), value[1]))
-        else:
-            parts.append((name, value))
-    memo[node_id] = hashlib.sha256(json.dumps(parts, sort_keys=True, default=str).encode()).hexdigest()
-    return memo[node_id]
 
 
 class Executor:
@@ -137,6 +123,15 @@ class Executor:
             self.queue_updated()
             try:
                 await self._run(item)
+            except asyncio.CancelledError:
+                raise
+            except Exception:  # a bug in the fake must not leave clients waiting forever
+                log.exception("fake executor crashed on prompt %s", item.prompt_id)
+                self.queue.done(item)
+                self.queue_updated()
+                if item.client_id is not None:
+                    self.hub.send("executing", {"node": None, "prompt_id": item.prompt_id}, item.client_id)
+                self.current, self.client_id, self.last_node_id = None, None, None
             finally:
                 self.device.release()
 
@@ -183,7 +178,7 @@ class Executor:
                 self._progress(progress, pid, node_id, 1.0, 1.0, "finished")
                 if ui is not None:
                     ui_outputs[node_id] = ui
-                    meta[node_id] = _meta(node_id)
+                    meta[node_id] = node_meta(node_id)
                 continue
             self._progress(progress, pid, node_id, 0.0, 1.0, "running")
             self.last_node_id = node_id
@@ -210,7 +205,8 @@ class Executor:
                 )
                 outcome = "interrupted"
                 break
-            except _NodeFailure as failure:
+            except Exception as exc:  # any other exception inside a node is an execution error too
+                failure = exc if isinstance(exc, _NodeFailure) else _NodeFailure(_type_name(exc), str(exc))
                 tips = OOM_TIPS if failure.exception_type == OOM_EXCEPTION_TYPE else ""
                 self._msg(
                     "execution_error",
@@ -222,7 +218,7 @@ class Executor:
                         "exception_message": f"{failure.message}\n{tips}",
                         "exception_type": failure.exception_type,
                         "traceback": failure.traceback,
-                        "current_inputs": _current_inputs(prompt[node_id]),
+                        "current_inputs": current_inputs(prompt[node_id]),
                         "current_outputs": list(prompt),
                         "timestamp": now_ms(),
                     },
@@ -234,7 +230,7 @@ class Executor:
             self.cache.entries[sigs[node_id]] = ui
             if ui is not None:
                 ui_outputs[node_id] = ui
-                meta[node_id] = _meta(node_id)
+                meta[node_id] = node_meta(node_id)
                 if self.client_id is not None:
                     self.hub.send(
                         "executed",
@@ -337,21 +333,21 @@ class Executor:
     async def _sample(
         self, item: QueueItem, node_id: str, semantics: Semantics, progress: dict[str, dict[str, Any]]
     ) -> None:
-        steps = _steps(item.prompt, node_id)
+        total = steps(item.prompt, node_id)
         stream = semantics.stream(node_id)
         self.device.activate(min(self.device.total // 2, stream.width * stream.height * stream.frames * 48))
         delay = self.faults.progress_step_delay_s
         if delay is None:
             delay = self.timing.step_delay_s
-        for step in range(1, steps + 1):
+        for step in range(1, total + 1):
             if delay > 0:
                 await asyncio.sleep(delay)
             if self.interrupt_flag:
                 raise _Interrupted
-            self._progress(progress, item.prompt_id, node_id, float(step), float(steps), "running")
+            self._progress(progress, item.prompt_id, node_id, float(step), float(total), "running")
             self.hub.send(
                 "progress",
-                {"value": step, "max": steps, "prompt_id": item.prompt_id, "node": node_id},
+                {"value": step, "max": total, "prompt_id": item.prompt_id, "node": node_id},
                 self.client_id,
             )
         self.device.release()
@@ -377,84 +373,6 @@ class Executor:
         return {k: self._evil(v) for k, v in outputs.items()}
 
 
-def _meta(node_id: str) -> dict[str, Any]:
-    return {"node_id": node_id, "display_node": node_id, "parent_node": None, "real_node_id": node_id}
-
-
-def _current_inputs(node: dict[str, Any]) -> dict[str, list[Any]]:
-    out: dict[str, list[Any]] = {}
-    for name, value in (node.get("inputs") or {}).items():
-        out[name] = [f"<output of node {value[0]}>"] if isinstance(value, list) else [value]
-    return out
-
-
-def _steps(prompt: dict[str, Any], node_id: str) -> int:
-    inputs = prompt[node_id].get("inputs") or {}
-    if isinstance(inputs.get("steps"), int):
-        return max(1, inputs["steps"])
-    seen = set()
-    link = inputs.get("sigmas")
-    while isinstance(link, list) and len(link) == 2 and str(link[0]) in prompt and str(link[0]) not in seen:
-        seen.add(str(link[0]))
-        upstream = prompt[str(link[0])].get("inputs") or {}
-        if isinstance(upstream.get("steps"), int):
-            return max(1, upstream["steps"])
-        link = upstream.get("sigmas")
-    return 8
-
-
-def execution_order(
-    prompt: dict[str, Any], outputs: list[str], catalog: Catalog, cached: set[str]
-) -> list[str]:
-    """ComfyUI's ExecutionList order: DFS-staged, output nodes first whenever they are ready."""
-    pending: dict[str, bool] = {}
-    block_count: dict[str, int] = {}
-    blocking: dict[str, dict[str, bool]] = {}
-    links: list[tuple[str, str]] = []
-    for output in outputs:
-        stack = [output]
-        while stack:
-            nid = stack.pop()
-            if nid in pending:
-                continue
-            pending[nid] = True
-            block_count[nid] = 0
-            blocking[nid] = {}
-            for value in (prompt[nid].get("inputs") or {}).values():
-                if isinstance(value, list) and len(value) == 2 and str(value[0]) in prompt:
-                    src = str(value[0])
-                    if src not in cached:
-                        stack.append(src)
-                        links.append((src, nid))
-    for src, dst in links:
-        if dst not in blocking.setdefault(src, {}):
-            blocking[src][dst] = True
-            block_count[dst] = block_count.get(dst, 0) + 1
-    order: list[str] = []
-
-    def is_output(nid: str) -> bool:
-        return catalog.is_output(prompt[nid]["class_type"])
-
-    while pending:
-        ready = [nid for nid in pending if block_count.get(nid, 0) == 0]
-        if not ready:  # a cycle: ComfyUI reports it; the fake just stops
-            break
-        pick = next((n for n in ready if is_output(n)), None)
-        if pick is None:
-            pick = next((n for n in ready if any(is_output(b) for b in blocking.get(n, {}))), None)
-        if pick is None:
-            pick = next(
-                (
-                    n
-                    for n in ready
-                    if any(is_output(b2) for b in blocking.get(n, {}) for b2 in blocking.get(b, {}))
-                ),
-                None,
-            )
-        if pick is None:
-            pick = ready[0]
-        order.append(pick)
-        del pending[pick]
-        for blocked in blocking.get(pick, {}):
-            block_count[blocked] -= 1
-    return order
+def _type_name(exc: BaseException) -> str:
+    module = type(exc).__module__
+    return type(exc).__qualname__ if module == "builtins" else f"{module}.{type(exc).__qualname__}"
