@@ -16,6 +16,8 @@ from comfyreel.compiler.loader import load_recipe, load_recipe_text
 from comfyreel.compiler.object_info import ObjectInfo
 from comfyreel.compiler.render import builtin_template_dir
 from comfyreel.compiler.validate import validate_graph
+from hypothesis import given, settings
+from hypothesis import strategies as st
 from recipe_helpers import BASE
 
 REPO = Path(__file__).resolve().parents[2]
@@ -198,3 +200,40 @@ def test_templates_keep_the_official_node_ids(model: str) -> None:
         same = official[node_id] == node["class_type"]
         decode_swap = {official[node_id], node["class_type"]} <= {"VAEDecode", "VAEDecodeTiled"}
         assert same or decode_swap, (node_id, official[node_id], node["class_type"])
+
+
+@st.composite
+def legal_recipes(draw: st.DrawFn) -> dict:
+    spec = ltx_rules.MODELS[draw(st.sampled_from(sorted(ltx_rules.MODELS)))]
+    step = spec.size_multiple
+    size = st.integers(spec.min_size // step, spec.max_size // step).map(lambda n: n * step)
+    recipe = {
+        "model": spec.name,
+        "prompt": draw(st.text(min_size=1, max_size=40).filter(str.strip)),
+        "frames": draw(st.integers(0, (spec.max_frames - 1) // 8).map(lambda n: 8 * n + 1)),
+        "width": draw(size),
+        "height": draw(size),
+        "seed": draw(st.integers(0, ltx_rules.SEED_MAX)),
+        "fps": draw(st.integers(1, 120)) if spec.integer_fps else draw(st.floats(1, 120)),
+        "loras": draw(
+            st.lists(
+                st.builds(dict, name=st.just("x.safetensors"), strength=st.floats(-100, 100)), max_size=3
+            )
+        ),
+    }
+    if spec.uses_steps:
+        recipe["steps"] = draw(st.integers(1, ltx_rules.STEPS_MAX))
+    if spec.uses_cfg:
+        recipe["cfg"] = draw(st.floats(0, ltx_rules.CFG_MAX))
+    if draw(st.booleans()):
+        recipe["profile"] = "rtx4060-8gb"
+    return recipe
+
+
+@settings(max_examples=150, deadline=None)
+@given(legal_recipes())
+def test_every_legal_recipe_compiles_to_a_valid_graph(recipe: dict) -> None:
+    """The recipe rules are enough: whatever they accept, the pinned schema accepts too."""
+    graph = compile_recipe(load_recipe_text(json.dumps(recipe), source="legal.json"))
+    errors = [str(f) for f in validate_graph(graph, ObjectInfo.pinned()) if f.severity == "error"]
+    assert errors == []
