@@ -134,4 +134,6 @@ def field_names(model: type[BaseModel]) -> list[str]:
 
 def recipe_json_schema() -> dict[str, Any]:
     """The JSON Schema of a recipe file (for ``comfyreel schema`` and editor completion)."""
-    return Recipe.model_json_schema(by_alias=True)
+    schema = Recipe.model_json_schema(by_alias=True)
+    schema["oneOf"] = [{"required": ["seconds"]}, {"required": ["frames"]}]  # exactly one duration
+    return {"$schema": "https://json-schema.org/draft/2020-12/schema", **schema}

@@ -247,6 +247,7 @@ def test_json_schema_has_the_fields_and_ranges() -> None:
     assert props["seed"]["maximum"] == 0xFFFFFFFFFFFFFFFF
     assert set(schema["required"]) == {"model", "prompt", "width", "height"}
     assert "rtx4060-8gb" in str(props["profile"])
+    assert schema["oneOf"] == [{"required": ["seconds"]}, {"required": ["frames"]}]
 
 
 def test_recipe_model_rejects_coercion_directly() -> None:
