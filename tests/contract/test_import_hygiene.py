@@ -27,7 +27,12 @@ def _top_level(modules: set[str]) -> set[str]:
 
 @pytest.mark.parametrize(
     "module",
-    ["comfyreel.compiler", "comfyreel.compiler.graph", "comfyreel.compiler.findings", "comfyreel.compiler.errors"],
+    [
+        "comfyreel.compiler",
+        "comfyreel.compiler.graph",
+        "comfyreel.compiler.findings",
+        "comfyreel.compiler.errors",
+    ],
 )
 def test_compiler_imports_nothing_online_or_heavy(module: str) -> None:
     loaded = _top_level(_modules_after(f"import {module}"))
