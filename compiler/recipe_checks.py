@@ -7,6 +7,7 @@ are skipped to avoid a second message about the same value.
 
 from __future__ import annotations
 
+import math
 import re
 from collections.abc import Mapping
 from dataclasses import dataclass, field
@@ -199,6 +200,9 @@ def _check_duration(
             return
         if seconds <= 0:
             error(("seconds",), seconds, f"seconds {_fmt(seconds)} must be positive: use e.g. 2", "2")
+            return
+        if not math.isfinite(seconds * fps):  # 1e308 s x 24 fps overflows: no frame count exists
+            error(("seconds",), seconds, f"seconds {_fmt(seconds)} is far too long: use e.g. 2", "2")
             return
         frames, wanted = ltx_rules.frames_for_seconds(seconds, fps)
         if abs(wanted - frames) > 1e-9:

@@ -23,6 +23,7 @@ CASES = {
     "hex-underscore": (BASE + "seed: 0x_\n", "r.yaml"),
     "deep-flow": (BASE + "loras: " + "[" * 3000 + "]" * 3000 + "\n", "r.yaml"),
     "deep-json": (JSON_BASE + '"loras": ' + "[" * 3000 + "]" * 3000 + "}", "r.json"),
+    "seconds-overflow": (BASE.replace("frames: 49", "seconds: 1.0e+308\nfps: 30"), "r.yaml"),
     "deep-block": (BASE + "loras:\n" + "".join(" " * i + "-\n" for i in range(1, 1500)), "r.yaml"),
 }
 
