@@ -30,8 +30,8 @@ _LOCK = threading.Lock()
 def _transpiler_module() -> Any:
     try:
         from comfy_script import transpile
-    except ImportError:
-        raise MissingExtra("script view", "script", "comfy_script") from None
+    except ImportError as exc:  # comfy-script itself, or one of the transpiler's own imports
+        raise MissingExtra("script view", "script", exc.name or "comfy_script") from None
     return transpile
 
 
