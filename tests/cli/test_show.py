@@ -84,3 +84,12 @@ def test_import_template_refuses_api_graphs(
     assert main(["import-template", str(api_graph), "-o", str(tmp_path / "x.json.j2")]) == 2
     assert "not a UI-format workflow" in capsys.readouterr().err
     assert not (tmp_path / "x.json.j2").exists()
+
+
+def test_show_compiles_a_recipe(capsys: pytest.CaptureFixture) -> None:
+    recipe = Path(__file__).resolve().parents[2] / "recipes" / "ltxv-t2v.yaml"
+    if not recipe.exists():
+        pytest.skip("example recipe not shipped")
+    assert main(["show", str(recipe)]) == 0
+    out = capsys.readouterr().out
+    assert "[EmptyLTXVLatentVideo]" in out and "[SaveVideo]" in out

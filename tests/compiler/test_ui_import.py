@@ -15,7 +15,11 @@ from comfyreel.compiler.ui_import import import_ui, load_workflow, render_templa
 from comfyreel.compiler.ui_widgets import map_widget_values
 
 UI_DIR = Path(__file__).resolve().parent.parent / "data" / "ui"
-TEMPLATES = sorted(UI_DIR.glob("*.json"))
+SHARED_DIR = Path(__file__).resolve().parents[3] / "shared" / "comfyui" / "templates"
+# The copies under tests/data/ui, plus any official template in ../shared that has no copy yet.
+TEMPLATES = sorted(UI_DIR.glob("*.json")) + sorted(
+    p for p in (SHARED_DIR.glob("*.json") if SHARED_DIR.is_dir() else []) if not (UI_DIR / p.name).exists()
+)
 VIRTUAL = {"Note", "MarkdownNote", "Reroute", "PrimitiveNode"}
 
 
