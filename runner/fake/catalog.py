@@ -15,18 +15,29 @@ from typing import Any
 
 SNAPSHOT = "object_info-0.27.0.json"
 
-#: Model files the LTX templates reference, by ComfyUI models folder.
+#: Model files the LTX templates and recipes reference, by ComfyUI models folder.
 DEFAULT_MODELS: dict[str, list[str]] = {
     "checkpoints": [
         "ltx-2-19b-dev-fp8.safetensors",
         "ltx-2-19b-distilled-fp8.safetensors",
+        "ltx-2-19b-distilled.safetensors",
+        "ltx-2.3-22b-dev-fp8.safetensors",
         "ltx-video-2b-v0.9.5.safetensors",
+        "ltx-video-2b-v0.9.safetensors",
         "ltxv-2b-0.9.8-distilled.safetensors",
     ],
     "text_encoders": ["gemma_3_12B_it_fp4_mixed.safetensors", "t5xxl_fp16.safetensors"],
-    "loras": ["ltx-2-19b-distilled-lora-384.safetensors"],
-    "latent_upscale_models": ["ltx-2-spatial-upscaler-x2-1.0.safetensors"],
-    "vae": [],
+    "loras": [
+        "gemma-3-12b-it-abliterated_lora_rank64_bf16.safetensors",
+        "ltx-2-19b-distilled-lora-384.safetensors",
+        "ltx-2-19b-lora-camera-control-dolly-left.safetensors",
+        "ltx_2.3_22b_distilled_1.1_lora_dynamic_fro09_avg_rank_111_bf16.safetensors",
+    ],
+    "latent_upscale_models": [
+        "ltx-2-spatial-upscaler-x2-1.0.safetensors",
+        "ltx-2.3-spatial-upscaler-x2-1.1.safetensors",
+    ],
+    "vae": ["ltx-av-step-1751000_vocoder_24K.safetensors"],
     "diffusion_models": [],
     "upscale_models": [],
 }

@@ -42,25 +42,42 @@ class Pattern:
         if color is not None:
             base = np.array([(color >> 16) & 255, (color >> 8) & 255, color & 255], dtype=float) / 255.0
         self.base = base
-        self.x = np.linspace(0.0, 1.0, width, endpoint=False)
-        self.y = np.linspace(0.0, 1.0, height, endpoint=False)
+
+    def _terms(self, c: int, index: int, width: int, height: int) -> tuple[np.ndarray, np.ndarray]:
+        """1-D row and column terms of channel *c* (the plane is their outer sum), in 0..255 units."""
+        x = np.linspace(0.0, 1.0, width, endpoint=False)
+        y = np.linspace(0.0, 1.0, height, endpoint=False)
+        col = np.zeros(width)
+        row = np.zeros(height)
+        for k in range(2):
+            col += 0.12 * np.sin(2 * np.pi * (self.fx[c, k] * x + self.px[c, k] + self.vx[c, k] * index))
+            row += 0.12 * np.sin(2 * np.pi * (self.fy[c, k] * y + self.py[c, k] + self.vy[c, k] * index))
+        return row * 255.0, col * 255.0
+
+    def _plane(self, c: int, index: int, width: int, height: int, base: float) -> np.ndarray:
+        row, col = self._terms(c, index, width, height)
+        rowq = np.rint(row + base).astype(np.int16)
+        colq = np.rint(col).astype(np.int16)
+        plane = rowq[:, None] + colq[None, :]
+        np.clip(plane, 0, 255, out=plane)
+        return plane.astype(np.uint8)
 
     def frame(self, index: int) -> np.ndarray:
-        """Frame *index* as an (height, width, 3) uint8 array."""
-        out = np.empty((self.height, self.width, 3), dtype=np.uint8)
-        for c in range(3):
-            col = np.zeros(self.width)
-            row = np.zeros(self.height)
-            for k in range(2):
-                col += 0.12 * np.sin(
-                    2 * np.pi * (self.fx[c, k] * self.x + self.px[c, k] + self.vx[c, k] * index)
-                )
-                row += 0.12 * np.sin(
-                    2 * np.pi * (self.fy[c, k] * self.y + self.py[c, k] + self.vy[c, k] * index)
-                )
-            plane = self.base[c] + row[:, None] + col[None, :]
-            out[:, :, c] = np.clip(plane * 255.0 + 0.5, 0, 255).astype(np.uint8)
-        return out
+        """Frame *index* as an (height, width, 3) RGB uint8 array."""
+        planes = [self._plane(c, index, self.width, self.height, self.base[c] * 255.0) for c in range(3)]
+        return np.ascontiguousarray(np.stack(planes, axis=-1))
+
+    def yuv420(self, index: int) -> np.ndarray:
+        """Frame *index* as a (height * 3 / 2, width) yuv420p array (no colour conversion needed)."""
+        r, g, b = (self.base * 255.0).tolist()
+        y_base = 0.299 * r + 0.587 * g + 0.114 * b
+        u_base = 128.0 - 0.168736 * r - 0.331264 * g + 0.5 * b
+        v_base = 128.0 + 0.5 * r - 0.418688 * g - 0.081312 * b
+        w2, h2 = self.width // 2, self.height // 2
+        y = self._plane(0, index, self.width, self.height, y_base)
+        u = self._plane(1, index, w2, h2, u_base).reshape(-1, self.width)
+        v = self._plane(2, index, w2, h2, v_base).reshape(-1, self.width)
+        return np.concatenate([y, u, v], axis=0)
 
 
 def audio_samples(key: str, seconds: float, rate: int = AUDIO_RATE, channels: int = 2) -> np.ndarray:
@@ -104,7 +121,7 @@ def write_mp4(
             astream = container.add_stream("aac", rate=AUDIO_RATE)
             astream.layout = "stereo"
         for i in range(frames):
-            frame = av.VideoFrame.from_ndarray(pattern.frame(i), format="rgb24")
+            frame = av.VideoFrame.from_ndarray(pattern.yuv420(i), format="yuv420p")
             frame.pts = i
             for packet in video.encode(frame):
                 container.mux(packet)
