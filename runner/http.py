@@ -108,7 +108,21 @@ def system_stats(server: Server) -> dict[str, Any]:
     body = get_json(server, "/system_stats")
     if not isinstance(body, dict) or "system" not in body:
         raise ProtocolError("GET /system_stats: no 'system' key: is this a ComfyUI server?", url=server.url)
+    system, devices = body["system"], body.get("devices", [])
+    # the manifest records these: a wrong type here must be a clear error, not a pydantic traceback later
+    bad = [f"system.{k}" for k in _SYSTEM_TEXT if not isinstance(system, dict) or not _text(system.get(k))]
+    if not isinstance(devices, list) or not all(isinstance(d, dict) for d in devices):
+        bad.append("devices")
+    if bad:
+        raise ProtocolError(f"GET /system_stats: wrong types in {', '.join(bad)}", url=server.url)
     return body
+
+
+_SYSTEM_TEXT = ("comfyui_version", "python_version", "pytorch_version", "os")
+
+
+def _text(value: Any) -> bool:
+    return value is None or isinstance(value, str)
 
 
 def object_info(server: Server) -> dict[str, Any]:
