@@ -16,7 +16,7 @@ import typer
 from comfyreel.compiler.errors import EXIT_INTERRUPTED, EXIT_USAGE, ComfyreelError
 
 # Each module defines ``register(app)``; order here is the order in --help.
-COMMAND_MODULES = ("compile", "validate", "run", "check", "serve", "show", "info")
+COMMAND_MODULES = ("compile", "validate", "run", "check", "serve", "show", "info", "reliability")
 
 app = typer.Typer(
     name="comfyreel",
