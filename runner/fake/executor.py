@@ -15,6 +15,7 @@ import asyncio
 import contextlib
 import json
 import logging
+import struct
 import time
 from dataclasses import dataclass, field
 from typing import Any
@@ -310,7 +311,7 @@ class Executor:
         if "Loader" in class_type:
             self.device.load(
                 f"{class_type}:{json.dumps(item.prompt[node_id].get('inputs'), sort_keys=True, default=str)}",
-                int(1.5 * GIB),
+                GIB * 3 if "Checkpoint" in class_type else GIB // 2,
             )
         if _matches(faults.hang_node, node_id, class_type):
             await self._hang()
@@ -318,6 +319,12 @@ class Executor:
             raise _NodeFailure(faults.fail_exception_type, faults.fail_message)
         if class_type in SAMPLERS:
             await self._sample(item, node_id, semantics, progress)
+        if class_type == "GetImageSize":  # progress text (binary type 3), broadcast to every socket
+            image = semantics.linked(node_id, "image")
+            if image is not None:
+                text = f"width: {image.width}, height: {image.height}\n batch size: {image.frames}"
+                nid = node_id.encode()
+                self.hub.send_binary(3, struct.pack(">I", len(nid)) + nid + text.encode(), None)
         try:
             return await self.saver.save(item.prompt, node_id, class_type, semantics)
         except out_mod.SaveError as exc:
@@ -335,7 +342,7 @@ class Executor:
     ) -> None:
         total = steps(item.prompt, node_id)
         stream = semantics.stream(node_id)
-        self.device.activate(min(self.device.total // 2, stream.width * stream.height * stream.frames * 48))
+        self.device.activate(min(self.device.total // 4, stream.width * stream.height * stream.frames * 24))
         delay = self.faults.progress_step_delay_s
         if delay is None:
             delay = self.timing.step_delay_s

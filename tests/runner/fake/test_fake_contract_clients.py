@@ -222,3 +222,41 @@ def test_shapes_match_recording(recorded_fake):
     page = requests.get(f"{url}/history", params={"max_items": 2, "offset": 1}, timeout=10).json()
     assert list(page) == ids[1:3]
     assert requests.get(f"{url}/history/no-such-prompt-id", timeout=10).json() == {}
+
+
+def test_binary_progress_text_goes_to_every_socket(recorded_fake):
+    trace = load_trace("binary_text")
+    recorded = [e for e in trace if e["kind"] == "ws_binary"]
+    assert {e["ws"] for e in recorded} == {"A", "B"}
+    body = recorded_http(trace, "POST", "/prompt")[0]["request_json"]
+    with client(recorded_fake.url, "bin-a") as a, client(recorded_fake.url, "bin-b") as b:
+        prompt_id = a.post("/prompt", {**body, "client_id": "bin-a"}).json()["prompt_id"]
+        _wait_history(recorded_fake.url, prompt_id)
+        time.sleep(0.1)
+        for sock in (a, b):
+            sock.ws.settimeout(0.5)
+            frames = []
+            try:
+                while True:
+                    frames.append(sock.ws.recv())
+            except Exception:
+                pass
+            binary = [f for f in frames if isinstance(f, bytes)]
+            assert len(binary) == 1 and len(binary[0]) == recorded[0]["length"]
+            assert int.from_bytes(binary[0][:4], "big") == 3
+            node_len = int.from_bytes(binary[0][4:8], "big")
+            assert binary[0][8 : 8 + node_len].decode() == recorded[0]["text_node_id"]
+            assert binary[0][8 + node_len :].decode() == recorded[0]["text"]
+
+
+def test_ltxv_graph_executes_the_checkpoint_loader_first(recorded_fake):
+    trace = load_trace("ltxv_graph")
+    body = recorded_http(trace, "POST", "/prompt")[0]["request_json"]
+    recorded_fake.faults.fail_node = "CheckpointLoaderSimple"
+    with client(recorded_fake.url, "ltxv") as c:
+        answer = c.post("/prompt", {**body, "client_id": "ltxv"})
+        assert answer.status_code == 200 and answer.json()["node_errors"] == {}
+        frames = c.until_terminal(answer.json()["prompt_id"])
+    assert types(frames) == recorded_prompt_runs(recorded_ws(trace, "A"))[0]
+    first = next(f for f in frames if f["type"] == "executing")["data"]["node"]
+    assert first == "44"
