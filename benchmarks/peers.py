@@ -8,7 +8,8 @@ Sections (``--section validate|submit|all``):
   and comfy-lint (``--schema-cache``). Timed in-process (warm: schema loaded, median per graph)
   and as whole processes (median wall time of the CLI). Then six seeded defects, one graph each,
   and a table of which tool catches which (an error, or only a warning, on the seeded node).
-- **submit**: see ``submit_bench.py`` (overhead = wall time minus the server's execution time).
+- **import**: see ``peers_import.py`` (UI -> API conversion of the official templates vs comfy-cli's).
+- **submit**: see ``peers_submit.py`` (overhead = wall time minus the server's execution time).
 
 Peers are never installed by this script. They are used when importable by ``--peers-python``
 (default: ``$COMFYREEL_PEERS_PYTHON``, else this interpreter); see benchmarks/README.md. They run
@@ -279,7 +280,7 @@ def bench_validate(peers: Peers | None, work: Path, repeat: int) -> list[str]:
 
 def main(argv: list[str] | None = None) -> int:
     parser = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
-    parser.add_argument("--section", choices=("validate", "submit", "all"), default="all")
+    parser.add_argument("--section", choices=("validate", "import", "submit", "all"), default="all")
     parser.add_argument("--repeat", type=int, default=20, help="warm repetitions per graph (default 20)")
     parser.add_argument(
         "--peers-python",
@@ -296,6 +297,10 @@ def main(argv: list[str] | None = None) -> int:
         print(f"{TAG} peers from {args.peers_python}: {', '.join(have) or 'none installed'}")
         if args.section in ("validate", "all"):
             lines += bench_validate(peers, work, args.repeat)
+        if args.section in ("import", "all"):
+            from peers_import import bench_import  # beside this file
+
+            lines += bench_import(peers, work)
         if args.section in ("submit", "all"):
             from peers_submit import bench_submit  # beside this file
 
