@@ -53,8 +53,9 @@ def test_inner_exception_lands_on_the_upstream_node():
     error = verdict.node_errors["1"]["errors"][0]
     assert (error["type"], error["message"]) == (
         "exception_during_validation",
-        "Exception when validating node",
+        "Exception when validating inner node",
     )
+    assert error["extra_info"]["linked_node"] == ["1", 0]
     assert verdict.node_errors["1"]["dependent_outputs"] == ["2"]
 
 
