@@ -62,6 +62,18 @@ OOM_HINT = (
 )
 
 
+def run_clock() -> float:
+    """Seconds on a clock that keeps counting while the machine sleeps (CLOCK_BOOTTIME on Linux).
+
+    ``time.monotonic`` stops during a laptop suspend, so a deadline on it can stretch without bound
+    (comfy-cli's ``run --wait`` hung 40+ minutes after a sleep: Comfy-Org/comfy-cli#877).
+    """
+    boottime = getattr(time, "CLOCK_BOOTTIME", None)
+    if boottime is not None:
+        return time.clock_gettime(boottime)
+    return time.monotonic()
+
+
 @dataclass
 class RunOptions:
     timeout_s: float = 3600.0  # total deadline from submit
@@ -181,7 +193,7 @@ class _Run:
         self.server = http.Server(server_url, headers=options.headers)
         self.client_id = uuid.uuid4().hex
         self.prompt_id = str(uuid.uuid4())
-        self.clock = time.monotonic
+        self.clock = run_clock
         self.t0 = self.clock()
         self.sink = on_event
         self.timing = TimingRecorder({n: str(node.get("class_type")) for n, node in graph.nodes.items()})
@@ -231,7 +243,8 @@ class _Run:
         if self.options.validate_online and schema is not None:
             from comfyreel.compiler.validate import ensure_valid
 
-            ensure_valid(self.graph, schema)
+            for finding in ensure_valid(self.graph, schema):  # errors raise GraphInvalid; the rest are notes
+                self.emit("finding", **finding.to_dict())
         if schema is not None:
             self.output_nodes = [
                 n

@@ -51,12 +51,8 @@ def _execute(target: str, server_url: str, out: Path, options: Any, as_json: boo
             result = run_graph(graph, server_url=server_url, out_dir=out, options=options, on_event=report)
         else:
             result = run_recipe(path, server_url=server_url, out_dir=out, options=options, on_event=report)
-    except Exception as exc:
-        report.close()
-        findings = getattr(exc, "findings", None)
-        if findings and not as_json:
-            for f in findings:
-                sys.stderr.write(f"{f}\n")
+    except BaseException:
+        report.close()  # the error itself (with its findings) is printed by main()
         raise
     report.close()
     if not as_json:

@@ -273,3 +273,33 @@ def test_rich_reporter_renders():
     rep.close()
     text = buf.getvalue()
     assert "Sampler" in text and "outputs/2-0.png" in text and "ws_lost" in text and "done" in text
+
+
+def test_reconnect_closes_the_old_socket_first(monkeypatch):
+    log = []
+
+    class Sock:
+        connected = True
+
+        def __init__(self, n):
+            self.n = n
+
+        def close(self, timeout=1):
+            log.append(f"close {self.n}")
+
+    count = iter(range(1, 10))
+
+    def create(url, **kwargs):
+        n = next(count)
+        log.append(f"open {n} {url}")
+        return Sock(n)
+
+    monkeypatch.setattr(websocket, "create_connection", create)
+    client = WsClient("http://127.0.0.1:1", "me")
+    client.connect()
+    client.reconnect()
+    assert log == [
+        "open 1 ws://127.0.0.1:1/ws?clientId=me",
+        "close 1",
+        "open 2 ws://127.0.0.1:1/ws?clientId=me",
+    ]

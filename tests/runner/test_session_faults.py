@@ -149,12 +149,15 @@ def _partial_graph():
 
 
 def test_200_with_node_errors_is_a_failure(fake, tmp_path):
+    fake.faults.hang_node = "1"  # keep the valid half running, so the removal is observable
     with pytest.raises(PromptRejected) as info:
         run(fake, _partial_graph(), tmp_path, validate_online=False)
-    assert info.value.details["partial"] is True
+    assert info.value.details["partial"] is True and info.value.exit_code == 5
     assert [f.node_id for f in info.value.findings] == ["3"]
+    ours = info.value.prompt_id
     assert fake.wait_idle(10)
-    assert not fake.history(info.value.prompt_id).get(info.value.prompt_id, {}).get("outputs")
+    assert fake.interrupts and all(rec.requested == ours for rec in fake.interrupts)  # ours only
+    assert not fake.history(ours).get(ours, {}).get("outputs")  # the partial run was stopped
 
 
 def test_200_with_node_errors_allowed(fake, tmp_path):
