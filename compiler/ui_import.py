@@ -350,8 +350,7 @@ def _raw_schema(schema: Any) -> Mapping[str, Any]:
     from comfyreel.compiler.object_info import ObjectInfo
 
     if isinstance(schema, ObjectInfo):
-        raw = getattr(schema, "raw", None) or schema._raw  # widget order needs the raw specs
-        return raw
+        return schema.raw  # widget order needs the raw specs (input_order, nested options)
     if isinstance(schema, Mapping):
         return schema
     raise TypeError(f"unsupported schema object: {type(schema).__name__}")

@@ -378,7 +378,7 @@ def test_proxy_widget_value_overrides_inner_widget(schema: ObjectInfo) -> None:
 
 
 def test_widget_mapping_skips_control_values_and_defaults_missing(schema: ObjectInfo) -> None:
-    raw = ObjectInfo.pinned()._raw
+    raw = ObjectInfo.pinned().raw
     mapped = map_widget_values(raw["KSampler"], [7, "randomize", 20, 8.0, "euler", "normal", 1.0])
     assert mapped.values == {
         "seed": 7,
