@@ -506,3 +506,18 @@ def test_peak_vram_sampled_during_the_run(tmp_path):
     assert result.manifest.peak_vram_bytes and result.manifest.peak_vram_bytes > 0
     phases = {n.node_id: n.phase for n in result.manifest.timings.nodes}
     assert phases["1"] == "load" and phases["5"] == "sample" and phases["6"] == "decode"
+
+
+def test_lost_post_answer_is_followed_by_our_prompt_id(fake, tmp_path, monkeypatch):
+    from comfyreel.runner.errors import ServerUnavailable
+
+    real_post = rhttp.post_prompt
+
+    def post_then_lose_answer(server, graph, *, client_id, prompt_id):
+        real_post(server, graph, client_id=client_id, prompt_id=prompt_id)
+        raise ServerUnavailable("POST /prompt: no answer (ReadTimeout)", details={"maybe_sent": True})
+
+    monkeypatch.setattr(rsession.http, "post_prompt", post_then_lose_answer)
+    events: list[dict] = []
+    result = run(fake, image_graph(), tmp_path, events)
+    assert len(result.outputs) == 2 and any(e["event"] == "warning" for e in events)
