@@ -34,6 +34,15 @@ def register(app: typer.Typer) -> None:
 
         if version not in VERSIONS:
             raise UsageError(f"unknown --version {version!r}", hint=f"use one of: {', '.join(VERSIONS)}")
+        stop = threading.Event()
+
+        def _on_signal(signum: int, frame: object) -> None:
+            stop.set()
+
+        if threading.current_thread() is threading.main_thread():
+            # Set explicitly: a shell may start us with SIGINT ignored (background jobs).
+            signal.signal(signal.SIGINT, _on_signal)
+            signal.signal(signal.SIGTERM, _on_signal)
         fake = FakeComfyUI(
             output_dir,
             node_delay_s=node_delay,
@@ -53,19 +62,9 @@ def register(app: typer.Typer) -> None:
             f"fake ComfyUI {version} serving at {fake.url} (outputs in {fake.output_dir}); Ctrl-C to stop",
             err=False,
         )
-        stop = threading.Event()
-
-        def _on_signal(signum: int, frame: object) -> None:
-            stop.set()
-
-        if threading.current_thread() is threading.main_thread():
-            # Set explicitly: a shell may start us with SIGINT ignored (background jobs).
-            signal.signal(signal.SIGINT, _on_signal)
-            signal.signal(signal.SIGTERM, _on_signal)
         try:
             while not stop.wait(0.5):
                 pass
-        except KeyboardInterrupt:
             typer.echo("stopping", err=True)
         finally:
             fake.stop()
