@@ -99,8 +99,9 @@ def ws_drop(runs: int, seed: int, work: Path) -> Tally:
 
 
 def restart(runs: int, seed: int, work: Path) -> Tally:
-    """The server restarts mid-run (queue and history forgotten) with the runner's DEFAULT timings:
-    the run must end as JobLost (exit 9, manifest status "lost") within 5 s of the restart."""
+    """The server restarts mid-run (queue and history forgotten; sometimes refusing connections for
+    up to 1.5 s) under the runner's DEFAULT timings: the run must end as JobLost (exit 9, manifest
+    status "lost") within 5 s of the restart."""
     tally = Tally("server-restart", "max lost-detection s", TARGET + ", lost reported <= 5 s")
     tally.limit = 5.0
     rng = rng_for(tally.name, seed)
@@ -110,18 +111,21 @@ def restart(runs: int, seed: int, work: Path) -> Tally:
         nodes = [str(10 + k) for k in range(n)]
         hang = rng.choice(nodes)
         trigger = rng.choice(["started", *nodes[: nodes.index(hang) + 1]])
-        plans.append((i, n, hang, trigger))
+        down = rng.choice([0.0, 0.0, 0.5, 1.5])  # seconds the port refuses connections while restarting
+        plans.append((i, n, hang, trigger, down))
     workers = max(1, min(8, runs))
     lock = threading.Lock()
 
     def worker(slot: int) -> None:
         with _fake(work, f"{tally.name}-{slot}") as fake:
-            for i, n, hang, trigger in plans[slot::workers]:
+            for i, n, hang, trigger, down in plans[slot::workers]:
                 outcome = _restart_once(
-                    fake, work / tally.name / f"runs-{i}", n, hang, trigger, seed * 7919 + i
+                    fake, work / tally.name / f"runs-{i}", n, hang, trigger, seed * 7919 + i, down
                 )
                 with lock:
-                    _count_restart(tally, f"run {i}: hang {hang}, restart at {trigger}", outcome)
+                    _count_restart(
+                        tally, f"run {i}: hang {hang}, restart at {trigger}, down {down} s", outcome
+                    )
 
     with ThreadPoolExecutor(workers) as pool:
         for future in [pool.submit(worker, slot) for slot in range(workers)]:
@@ -129,7 +133,9 @@ def restart(runs: int, seed: int, work: Path) -> Tally:
     return tally
 
 
-def _restart_once(fake: FakeComfyUI, out: Path, n: int, hang: str, trigger: str, color: int) -> Any:
+def _restart_once(
+    fake: FakeComfyUI, out: Path, n: int, hang: str, trigger: str, color: int, down: float
+) -> Any:
     fake.faults.clear()
     fake.faults.hang_node = hang
     restarted: dict[str, float] = {}
@@ -140,7 +146,7 @@ def _restart_once(fake: FakeComfyUI, out: Path, n: int, hang: str, trigger: str,
         )
         if hit and not restarted:
             restarted["at"] = time.monotonic()
-            threading.Thread(target=fake.restart, daemon=True).start()
+            threading.Thread(target=fake.restart, args=(down,), daemon=True).start()
 
     try:
         result = bounded(

@@ -134,6 +134,7 @@ EXPECTED_EXIT = {  # variant -> exit code of `comfyreel run`
     "node-failed": 6,
     "server-down": 3,
     "hostile": 4,
+    "validate": 0,  # `comfyreel validate --server` (live /object_info with the same credentials)
 }
 CREDENTIAL_VARIANTS = tuple(EXPECTED_EXIT)
 
@@ -173,9 +174,17 @@ def credentials(runs: int, seed: int, work: Path) -> Tally:
             out.mkdir(parents=True)
             target = out / "graph-in.json"
             target.write_text(graph.to_json(), encoding="utf-8")
-            argv = ["run", str(target), "--server", url, "--out", str(out), "--timeout", "20",
-                    "--silence-timeout", "10", "--header", f"Authorization: Bearer {bearer}",
-                    "--header", f"X-Api-Key: {api_key}", *args]  # fmt: skip
+            secret_headers = [
+                "--header",
+                f"Authorization: Bearer {bearer}",
+                "--header",
+                f"X-Api-Key: {api_key}",
+            ]
+            if variant == "validate":
+                argv = ["validate", str(target), "--server", url, *secret_headers]
+            else:
+                argv = ["run", str(target), "--server", url, "--out", str(out), "--timeout", "20",
+                        "--silence-timeout", "10", *secret_headers, *args]  # fmt: skip
             tally.runs += 1
             how = f"run {i}: {variant}"
             try:
@@ -194,7 +203,7 @@ def credentials(runs: int, seed: int, work: Path) -> Tally:
             expected = EXPECTED_EXIT[variant]
             if found:
                 tally.fail(f"{how}: leaked {found}")
-            elif not captured.strip() or (expected != 3 and not files):
+            elif not captured.strip() or (variant not in ("server-down", "validate") and not files):
                 tally.fail(f"{how}: nothing captured to search (the check would be blind)")
             elif code != expected:
                 tally.fail(f"{how}: exit {code}, expected {expected}: {captured[-300:]!r}")
