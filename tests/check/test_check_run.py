@@ -149,3 +149,26 @@ def test_html_report_is_self_contained_with_images(tmp_path: Path, clips, make_r
     assert 'src="http' not in html and "<script" not in html
     assert "FAIL" in html and "SamplerCustom" in html and "--update-golden" in html
     assert "<polyline" in html
+
+
+def test_golden_json_schema_version_and_shape_are_checked(tmp_path: Path) -> None:
+    folder = tmp_path / "demo"
+    folder.mkdir()
+    (folder / GOLDEN_META).write_text('{"schema_version": 99, "outputs": {}}')
+    with pytest.raises(InputError, match="schema_version"):
+        GoldenMeta.load(folder)
+    (folder / GOLDEN_META).write_text('{"schema_version": 1, "outputs": []}')
+    with pytest.raises(InputError, match="outputs"):
+        GoldenMeta.load(folder)
+    (folder / GOLDEN_META).write_text('{"schema_version": 1, "outputs": {}, "tolerances": {"min_ssim": 0.5}}')
+    meta = GoldenMeta.load(folder)
+    assert meta is not None and meta.tolerances == {"min_ssim": 0.5}
+    assert GoldenMeta.load(tmp_path / "absent") is None
+
+
+def test_golden_json_is_stable_across_identical_updates(tmp_path: Path, clips, make_run_dir) -> None:
+    goldens = tmp_path / "goldens"
+    check_run(make_run_dir({"9-0": clips["golden"]}), goldens, update=True)
+    first = (goldens / "demo" / GOLDEN_META).read_bytes()
+    check_run(make_run_dir({"9-0": clips["golden"]}), goldens, update=True)
+    assert (goldens / "demo" / GOLDEN_META).read_bytes() == first
