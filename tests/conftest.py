@@ -10,7 +10,15 @@ from comfyreel.runner.fake.pytest_fixture import comfy_fake  # noqa: F401
 REPO_ROOT = Path(__file__).resolve().parent.parent
 SHARED = REPO_ROOT.parent / "shared"
 
-_STRIPPED_ENV = ("COMFYUI_URL", "HTTP_PROXY", "HTTPS_PROXY", "ALL_PROXY", "http_proxy", "https_proxy", "all_proxy")
+_STRIPPED_ENV = (
+    "COMFYUI_URL",
+    "HTTP_PROXY",
+    "HTTPS_PROXY",
+    "ALL_PROXY",
+    "http_proxy",
+    "https_proxy",
+    "all_proxy",
+)
 
 
 @pytest.fixture(autouse=True)

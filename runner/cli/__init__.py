@@ -12,7 +12,6 @@ import importlib
 import sys
 
 import typer
-
 from comfyreel.compiler.errors import EXIT_INTERRUPTED, EXIT_USAGE, ComfyreelError
 
 # Each module defines ``register(app)``; order here is the order in --help.
