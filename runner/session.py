@@ -11,8 +11,6 @@ manifest is written with ``status`` = the error kind; Ctrl-C removes only our pr
 from __future__ import annotations
 
 import contextlib
-import hashlib
-import json
 import re
 import time
 import uuid
@@ -23,20 +21,22 @@ from pathlib import Path
 from typing import Any
 
 from comfyreel.compiler.errors import ComfyreelError
-from comfyreel.compiler.graph import Graph, is_link
+from comfyreel.compiler.graph import Graph
 from comfyreel.runner import completion as c
 from comfyreel.runner import http, outputs, rejection
-from comfyreel.runner import protocol as p
 from comfyreel.runner.errors import (
-    ExecutionFailed,
     Interrupted,
-    JobLost,
-    OutOfMemory,
     OutputError,
     PromptRejected,
     RunError,
-    RunTimeout,
     ServerUnavailable,
+)
+from comfyreel.runner.follow import Follower
+from comfyreel.runner.graph_ops import (
+    bust_cache,
+    custom_node_modules,
+    output_nodes,
+    seeds_of,
 )
 from comfyreel.runner.manifest import (
     GRAPH_NAME,
@@ -48,18 +48,11 @@ from comfyreel.runner.manifest import (
     ServerInfo,
     atomic_write_text,
 )
+from comfyreel.runner.outcome import raise_for_state
 from comfyreel.runner.timing import TimingRecorder, VramPeak
-from comfyreel.runner.ws import WsClient, WsClosed
+from comfyreel.runner.ws import WsClient
 
 EventSink = Callable[[dict[str, Any]], None]
-BUST_INPUT = "comfyreel_cache_bust"
-SEED_INPUTS = ("seed", "noise_seed")
-OOM_PATTERN = re.compile(r"out of memory|OutOfMemory|Allocation on device", re.IGNORECASE)
-OOM_HINT = (
-    "the GPU ran out of memory. For LTX on small cards: fewer frames (8n+1, e.g. 49 -> 33), a lower "
-    "resolution (multiples of 32, e.g. 768 -> 512), a tiled VAE decode, the text encoder offloaded to "
-    "the CPU, or the rtx4060-8gb profile; launch ComfyUI with --novram (comfyreel run --launch does)"
-)
 
 
 def run_clock() -> float:
@@ -126,54 +119,6 @@ def run_recipe(
     return run_graph(
         graph, server_url=server_url, out_dir=out_dir, options=options, loaded=loaded, on_event=on_event
     )
-
-
-def bust_cache(graph: Graph, token: str) -> Graph:
-    """A copy whose root nodes (no link inputs) carry an extra input ``comfyreel_cache_bust: token``.
-
-    ComfyUI caches a node's outputs by its input *signature*, which includes every input in the
-    prompt (known or not) and the signatures of all ancestors; unknown inputs are ignored by
-    validation and never passed to the node. Changing a root's signature therefore re-executes
-    every node downstream: a real render, unlike ``POST /free`` (frees memory, keeps the cache) or a
-    new ``filename_prefix`` (re-runs only the save node).
-    """
-    nodes = json.loads(json.dumps(graph.nodes))
-    for node in nodes.values():
-        inputs = node.setdefault("inputs", {})
-        if isinstance(inputs, dict) and not any(is_link(v) for v in inputs.values()):
-            inputs[BUST_INPUT] = token
-    return Graph(nodes=nodes, source=graph.source, meta=dict(graph.meta))
-
-
-def seeds_of(graph: Graph) -> dict[str, int]:
-    return {
-        f"{node_id}.{name}": value
-        for node_id, node in graph
-        for name, value in (node.get("inputs") or {}).items()
-        if name in SEED_INPUTS and isinstance(value, int) and not isinstance(value, bool)
-    }
-
-
-def _emit_message(emit: Callable[..., None], msg: p.Message, prompt_id: str, graph: Graph) -> None:
-    if p.message_prompt_id(msg) != prompt_id:
-        return
-    if isinstance(msg, p.ExecutionStart):
-        emit("started", timestamp=msg.timestamp)
-    elif isinstance(msg, p.ExecutionCached):
-        emit("cached", nodes=list(msg.nodes))
-    elif isinstance(msg, p.Executing) and msg.node is not None:
-        node = graph.nodes.get(msg.node, {})
-        emit("node", node=msg.node, class_type=node.get("class_type"), title=graph.title(msg.node))
-    elif isinstance(msg, p.Progress):
-        emit("progress", node=msg.node, value=msg.value, max=msg.max)
-    elif isinstance(msg, p.Executed):
-        emit("executed", node=msg.node)
-    elif isinstance(msg, p.ExecutionSuccess):
-        emit("ended", how="success", timestamp=msg.timestamp)
-    elif isinstance(msg, p.ExecutionError):
-        emit("ended", how="error", timestamp=msg.timestamp, node=msg.node_id)
-    elif isinstance(msg, p.ExecutionInterrupted):
-        emit("ended", how="interrupted", timestamp=msg.timestamp, node=msg.node_id)
 
 
 class _Run:
@@ -246,11 +191,7 @@ class _Run:
             for finding in ensure_valid(self.graph, schema):  # errors raise GraphInvalid; the rest are notes
                 self.emit("finding", **finding.to_dict())
         if schema is not None:
-            self.output_nodes = [
-                n
-                for n, node in self.graph
-                if (s := schema.get(node.get("class_type"))) is not None and s.output_node
-            ]
+            self.output_nodes = output_nodes(self.graph, schema)
         atomic_write_text(self.run_dir / GRAPH_NAME, self.graph.to_json())
         if self.options.bust_cache:
             self.bust_token = uuid.uuid4().hex[:16]
@@ -258,31 +199,11 @@ class _Run:
         return self.graph
 
     def _object_info(self) -> Any:
-        from comfyreel.compiler.object_info import ObjectInfo
+        from comfyreel.runner.schema_fetch import fetch_object_info
 
-        try:
-            from comfyreel.runner.schema_fetch import fetch_object_info  # helper B's module, when present
-        except ImportError:
-            fetch_object_info = None
-        if fetch_object_info is not None:
-            schema = fetch_object_info(self.server_url, headers=self.options.headers or None)
-            raw = schema.raw
-        else:
-            raw = http.object_info(self.server)
-            blob = json.dumps(raw, sort_keys=True).encode()
-            schema = ObjectInfo.from_data(
-                raw,
-                source=f"{self.server.url}/object_info",
-                sha256=hashlib.sha256(blob).hexdigest(),
-                live=True,
-            )
+        schema = fetch_object_info(self.server_url, headers=self.options.headers or None)
         self.schema_ref = ObjectInfoRef(source=f"{self.server.url}/object_info", sha256=schema.sha256)
-        modules = {
-            ".".join(str(entry.get("python_module")).split(".")[:2])
-            for entry in raw.values()
-            if isinstance(entry, dict) and str(entry.get("python_module", "")).startswith("custom_nodes.")
-        }
-        self.custom_nodes = sorted(modules)
+        self.custom_nodes = custom_node_modules(schema.raw)
         return schema
 
     def submit(self, graph: Graph) -> None:
@@ -340,86 +261,18 @@ class _Run:
                 call(self.server, self.prompt_id)
 
     def follow(self) -> c.Completion:
+        assert self.ws is not None
         machine = c.Completion(
             self.prompt_id,
             now=self.clock(),
             timeouts=self.options.timeouts(),
             expected_outputs=self.output_nodes,
         )
-        jobs_api: bool | None = None
-        state = machine.state
-        while True:
-            try:
-                decision = machine.decide(self.clock())
-                while decision.action is not c.Action.DONE:
-                    decision = self._step(machine, decision, jobs_api)
-                    if jobs_api is None and decision.action is c.Action.POLL:
-                        jobs_api = self._jobs_supported()
-                    if machine.state is not state:
-                        state = machine.state
-                        self.emit("state", state=state.value, reason=machine.reason)
-                self.settled = True
-                return machine
-            except KeyboardInterrupt:
-                if machine.state is c.State.CANCELLING or machine.done:
-                    raise
-                machine.feed(c.CancelRequested(self.clock()))
-                self.emit("state", state=machine.state.value, reason=machine.reason)
-
-    def _jobs_supported(self) -> bool:
-        try:
-            return http.jobs_supported(self.server)
-        except RunError:
-            return False
-
-    def _step(self, machine: c.Completion, d: c.Decision, jobs_api: bool | None) -> c.Decision:
-        assert self.ws is not None
-        now = self.clock
-        if d.action is c.Action.WAIT:
-            timeout = max(0.0, (d.wake_at or now()) - now())
-            if not self.ws.connected:
-                time.sleep(min(timeout, 0.25))
-                return machine.feed(c.Tick(now()))
-            try:
-                msg = self.ws.recv(min(timeout, 1.0))
-            except WsClosed:
-                self.emit("ws_lost")
-                return machine.feed(c.WsLost(now()))
-            if msg is None:
-                return machine.feed(c.Tick(now()))
-            _emit_message(self.emit, msg, self.prompt_id, self.graph)
-            return machine.feed(c.WsMessage(msg, now()))
-        if d.action is c.Action.POLL:
-            try:
-                return machine.feed(self._poll(jobs_api))
-            except ServerUnavailable as exc:
-                return machine.feed(c.PollFailed(now(), exc.message))
-        if d.action is c.Action.RECONNECT:
-            try:
-                self.ws.reconnect()  # closes the old socket first
-            except ServerUnavailable:
-                return machine.feed(c.WsLost(now()))
-            self.emit("reconnected")
-            return machine.feed(c.WsConnected(now()))
-        call = http.interrupt if d.action is c.Action.INTERRUPT else http.delete_from_queue
-        with contextlib.suppress(RunError):
-            call(self.server, self.prompt_id)
-        self.emit("cancel", action=d.action.value, reason=d.reason)
-        return machine.feed(c.CancelSent(now(), d.action))
-
-    def _poll(self, jobs_api: bool | None) -> c.Poll:
-        q = http.queue(
-            self.server
-        )  # queue first, then history: a prompt finishing in between is not "absent"
-        entry = http.history(self.server, self.prompt_id)
-        job = None
-        running, pending = self.prompt_id in q.running, self.prompt_id in q.pending
-        if entry is None and not running and not pending and jobs_api:
-            job = http.job_status(self.server, self.prompt_id)
-        if running:
-            with contextlib.suppress(RunError):
-                self.vram.sample(http.system_stats(self.server))
-        return c.Poll(self.clock(), history=entry, running=running, pending=pending, job=job)
+        Follower(self.server, self.ws, self.prompt_id, self.graph, self.emit, self.vram, self.clock).run(
+            machine
+        )
+        self.settled = True
+        return machine
 
     # -- outcome ------------------------------------------------------------------------------
     def finish(self, machine: c.Completion) -> None:
@@ -456,64 +309,7 @@ class _Run:
                     **common,
                 )
             return
-        if state is c.State.SUCCEEDED:
-            state = c.State.LOST
-        if state is c.State.FAILED:
-            raise self._execution_failed(machine.error or {}, common)
-        if state is c.State.INTERRUPTED:
-            node = (machine.interrupted or {}).get("node_id")
-            raise Interrupted(
-                f"the prompt was interrupted on the server (node {node}), not by this run",
-                hint="someone pressed Cancel or sent a global /interrupt; run again",
-                **common,
-            )
-        if state is c.State.TIMED_OUT:
-            raise RunTimeout(
-                f"{machine.reason}; our prompt was removed from the server",
-                hint="raise --silence-timeout / --timeout if the render is just slow",
-                **common,
-            )
-        if state is c.State.CANCELLED:
-            raise KeyboardInterrupt
-        if state is c.State.UNREACHABLE:
-            raise ServerUnavailable(machine.reason, hint="is the server still running?", **common)
-        raise JobLost(machine.reason, hint="the server restarted or dropped the prompt; run again", **common)
-
-    def _execution_failed(self, err: dict[str, Any], common: dict[str, Any]) -> ExecutionFailed:
-        node_id = err.get("node_id")
-        class_type = err.get("node_type")
-        etype, emsg = (
-            str(err.get("exception_type") or "Error"),
-            str(err.get("exception_message") or "").strip(),
-        )
-        tail = [line.rstrip() for line in (err.get("traceback") or [])][-4:]
-        details = {
-            "node_id": node_id,
-            "class_type": class_type,
-            "exception_type": etype,
-            "exception_message": emsg,
-            "traceback_tail": tail,
-            "current_inputs": {k: "<redacted>" for k in (err.get("current_inputs") or {})},
-        }
-        anchor = (
-            f"{self.graph.source or '<graph>'}:{node_id}({self.graph.title(node_id) if node_id else '?'})"
-        )
-        first = emsg.splitlines()[0] if emsg else ""
-        if OOM_PATTERN.search(etype) or OOM_PATTERN.search(emsg):
-            return OutOfMemory(
-                f"node {node_id} ({class_type}) ran out of memory: {etype}: {first}",
-                anchor=anchor,
-                hint=OOM_HINT,
-                details=details,
-                **common,
-            )
-        return ExecutionFailed(
-            f"node {node_id} ({class_type}) failed: {etype}: {first}",
-            anchor=anchor,
-            hint="see the traceback tail in the manifest (error.details)",
-            details=details,
-            **common,
-        )
+        raise_for_state(machine, self.graph, common)
 
     # -- manifest -----------------------------------------------------------------------------
     def manifest(self, status: str, error: ComfyreelError | None) -> Manifest:

@@ -20,6 +20,7 @@ from comfyreel.runner.errors import (
 )
 from comfyreel.runner.fake.faults import EVIL_FILENAMES
 from comfyreel.runner.fake.server import FakeComfyUI
+from comfyreel.runner.graph_ops import BUST_INPUT
 from comfyreel.runner.manifest import Manifest
 from comfyreel.runner.session import RunOptions, run_graph
 from runner_graphs import chain_graph, image_graph, sampler_graph, video_graph
@@ -322,7 +323,7 @@ def test_bust_cache_really_executes(fake, tmp_path):
     assert result.manifest.cached_nodes == [] and result.manifest.cache_bust
     assert not any(f.cached for f in result.outputs)
     submitted = fake.prompts_seen[-1]
-    assert json.dumps(submitted).count(rsession.BUST_INPUT) == 1  # only the root node carries it
+    assert json.dumps(submitted).count(BUST_INPUT) == 1  # only the root node carries it
 
 
 def test_ten_runners_in_parallel_no_crossed_events(fake, tmp_path):
