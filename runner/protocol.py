@@ -163,7 +163,7 @@ def parse_message(raw: str | bytes | dict[str, Any]) -> Message:
         return Unknown(kind, data)
     try:
         return _parse_typed(kind, data)
-    except (KeyError, TypeError, ValueError):
+    except (KeyError, TypeError, ValueError, AttributeError):  # a known type with a hostile shape
         return Unknown(kind, data)
 
 
@@ -284,6 +284,11 @@ def parse_history(body: Any, prompt_id: str) -> HistoryEntry | None:
     if not isinstance(entry, dict):
         raise ProtocolError(f"/history/{prompt_id} entry is not a JSON object")
     status = entry.get("status") or {}
+    outputs = entry.get("outputs") or {}
+    if not isinstance(status, dict) or not isinstance(outputs, dict):
+        raise ProtocolError(f"/history/{prompt_id} entry: 'status' or 'outputs' is not a JSON object")
+    if not isinstance(status.get("messages") or [], list):
+        raise ProtocolError(f"/history/{prompt_id} entry: 'status.messages' is not a list")
     messages = tuple(
         (str(m[0]), m[1] if isinstance(m[1], dict) else {})
         for m in status.get("messages") or ()
@@ -293,7 +298,6 @@ def parse_history(body: Any, prompt_id: str) -> HistoryEntry | None:
     to_execute = None
     if isinstance(prompt, list) and len(prompt) >= 5 and isinstance(prompt[4], list):
         to_execute = tuple(str(n) for n in prompt[4])
-    outputs = entry.get("outputs") or {}
     return HistoryEntry(
         prompt_id=prompt_id,
         status_str=status.get("status_str"),
@@ -310,6 +314,8 @@ def parse_queue(body: Any) -> QueueSnapshot:
 
     def ids(key: str) -> tuple[str, ...]:
         items = body.get(key) or []
+        if not isinstance(items, list):
+            raise ProtocolError(f"/queue: {key!r} is not a list")
         return tuple(str(item[1]) for item in items if isinstance(item, list) and len(item) > 1)
 
     return QueueSnapshot(ids("queue_running"), ids("queue_pending"))
