@@ -6,6 +6,7 @@ Only weight-free core nodes are used, so a CPU-only ComfyUI with no models is en
 from __future__ import annotations
 
 import os
+import time
 
 import pytest
 from comfyreel.compiler.graph import Graph
@@ -35,13 +36,30 @@ def _graph(width: int = 64) -> Graph:
     )
 
 
-def test_real_success_with_bust_cache(tmp_path):
-    options = RunOptions(timeout_s=120, silence_timeout_s=60, bust_cache=True)
-    result = run_graph(_graph(), server_url=URL, out_dir=tmp_path, options=options)
-    assert [f.path for f in result.outputs] == ["outputs/2-0.png", "outputs/2-1.png"]
-    assert result.manifest.cached_nodes == []  # --bust-cache really executed every node
-    again = run_graph(_graph(), server_url=URL, out_dir=tmp_path, options=RunOptions(timeout_s=120))
-    assert again.outputs[0].sha256 == result.outputs[0].sha256
+def _pixels(path):
+    import av
+
+    with av.open(str(path)) as container:
+        return next(container.decode(video=0)).to_ndarray(format="rgb24")
+
+
+def test_real_bust_cache_executes_every_node(tmp_path):
+    opts = RunOptions(timeout_s=120, silence_timeout_s=60)
+    plain = run_graph(_graph(), server_url=URL, out_dir=tmp_path, options=opts)
+    cached = run_graph(_graph(), server_url=URL, out_dir=tmp_path, options=opts)
+    assert cached.manifest.cached_nodes == ["1", "2"]  # without busting, nothing executes again
+    busted = run_graph(
+        _graph(),
+        server_url=URL,
+        out_dir=tmp_path,
+        options=RunOptions(timeout_s=120, silence_timeout_s=60, bust_cache=True),
+    )
+    assert busted.manifest.cached_nodes == [] and busted.manifest.cache_bust
+    assert [f.path for f in busted.outputs] == ["outputs/2-0.png", "outputs/2-1.png"]
+    # the unknown input changes the cache key only, not the pixels (PNG metadata differs)
+    assert (
+        _pixels(busted.run_dir / busted.outputs[0].path) == _pixels(plain.run_dir / plain.outputs[0].path)
+    ).all()
 
 
 def test_real_rejection_findings(tmp_path):
@@ -49,3 +67,103 @@ def test_real_rejection_findings(tmp_path):
     with pytest.raises(PromptRejected) as info:
         run_graph(_graph(width=99999), server_url=URL, out_dir=tmp_path, options=options)
     assert info.value.findings[0].input == "width"
+
+
+def test_real_video_under_images_animated(tmp_path):
+    graph = Graph.from_data(
+        {
+            "1": {
+                "class_type": "EmptyImage",
+                "inputs": {"width": 64, "height": 64, "batch_size": 9, "color": 77},
+            },
+            "2": {"class_type": "CreateVideo", "inputs": {"images": ["1", 0], "fps": 8.0}},
+            "3": {
+                "class_type": "SaveVideo",
+                "inputs": {
+                    "video": ["2", 0],
+                    "filename_prefix": "video/comfyreel",
+                    "format": "mp4",
+                    "codec": "h264",
+                },
+            },
+        },
+        source="video.json",
+    )
+    result = run_graph(
+        graph, server_url=URL, out_dir=tmp_path, options=RunOptions(timeout_s=120, bust_cache=True)
+    )
+    (video,) = result.outputs
+    assert (video.kind, video.path, video.subfolder) == ("videos", "outputs/3-0.mp4", "video")
+
+
+def test_real_execution_error(tmp_path):
+    from comfyreel.runner.errors import ExecutionFailed
+
+    graph = Graph.from_data(
+        {
+            "1": {
+                "class_type": "CheckpointLoaderSimple",
+                "inputs": {"ckpt_name": "ltxv-2b-0.9.8-distilled.safetensors"},
+            },
+            "2": {"class_type": "EmptyLatentImage", "inputs": {"width": 64, "height": 64, "batch_size": 1}},
+            "3": {"class_type": "VAEDecode", "inputs": {"samples": ["2", 0], "vae": ["1", 2]}},
+            "4": {
+                "class_type": "SaveImage",
+                "inputs": {"images": ["3", 0], "filename_prefix": "comfyreel_err"},
+            },
+        },
+        source="err.json",
+    )
+    with pytest.raises(ExecutionFailed) as info:
+        run_graph(graph, server_url=URL, out_dir=tmp_path, options=RunOptions(timeout_s=120))
+    assert (
+        info.value.details["node_id"] == "1" and info.value.details["class_type"] == "CheckpointLoaderSimple"
+    )
+
+
+def test_real_partial_200_is_rejected(tmp_path):
+    graph = _graph()
+    graph.nodes["3"] = {"class_type": "SaveImage", "inputs": {"filename_prefix": "missing_images"}}
+    with pytest.raises(PromptRejected) as info:
+        run_graph(
+            graph, server_url=URL, out_dir=tmp_path, options=RunOptions(timeout_s=60, validate_online=False)
+        )
+    assert info.value.details["partial"] is True and info.value.findings[0].node_id == "3"
+
+
+def test_real_deadline_interrupts_our_prompt(tmp_path):
+    import requests
+    from comfyreel.runner.errors import RunTimeout
+
+    nodes = {
+        "1": {
+            "class_type": "EmptyImage",
+            "inputs": {"width": 512, "height": 512, "batch_size": 4, "color": 5},
+        }
+    }
+    prev = "1"
+    for i in range(10, 16):
+        nodes[str(i)] = {
+            "class_type": "ImageBlur",
+            "inputs": {"image": [prev, 0], "blur_radius": 31, "sigma": 10.0},
+        }
+        prev = str(i)
+    nodes["30"] = {
+        "class_type": "SaveImage",
+        "inputs": {"images": [prev, 0], "filename_prefix": "comfyreel_slow"},
+    }
+    with pytest.raises(RunTimeout) as info:
+        run_graph(
+            Graph.from_data(nodes, source="slow.json"),
+            server_url=URL,
+            out_dir=tmp_path,
+            options=RunOptions(timeout_s=3, bust_cache=True),
+        )
+    pid = info.value.prompt_id
+    for _ in range(120):  # the interrupt is cooperative: wait for the running node to finish
+        entry = requests.get(f"{URL}/history/{pid}", timeout=5).json().get(pid)
+        if entry:
+            break
+        time.sleep(0.5)
+    assert entry and entry["status"]["status_str"] == "error"
+    assert any(m[0] == "execution_interrupted" for m in entry["status"]["messages"])
