@@ -7,7 +7,9 @@ node. Every switch defaults to "off" (faithful behaviour).
 
 from __future__ import annotations
 
+from collections.abc import Callable
 from dataclasses import dataclass, field
+from typing import Any
 
 #: The CUDA out-of-memory text torch raises (``torch.OutOfMemoryError``), as ComfyUI relays it.
 OOM_EXCEPTION_TYPE = "torch.OutOfMemoryError"
@@ -93,6 +95,10 @@ class Faults:
     # Replace output file names in `executed` and /history by these hostile names (cycled), while
     # the real files stay where they are. None = honest names. Try `EVIL_FILENAMES`.
     evil_filenames: tuple[str, ...] | None = None
+    # Routes whose 2xx JSON answer is passed through this function: any hostile *shape* beyond
+    # `wrong_types_routes` (added for the reliability suite), e.g.
+    # {"/history": lambda body: {pid: {"status": "x"} for pid in body}}.
+    json_replace_routes: dict[str, Callable[[Any], Any]] = field(default_factory=dict)
 
     def oom(self, node: str) -> Faults:
         """Preset: *node* (id or class_type) fails with torch's CUDA out-of-memory error."""

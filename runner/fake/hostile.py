@@ -57,6 +57,13 @@ async def hostile_middleware(request: web.Request, handler: Any) -> web.StreamRe
         text = response.text or "{}"
         broken = text[: max(1, len(text) // 2)] + '\x00{"oops": '
         return web.Response(status=response.status, text=broken, content_type="application/json")
+    replace_key = _matches(set(faults.json_replace_routes), path)
+    if replace_key is not None:
+        try:
+            data = json.loads(response.text or "null")
+        except ValueError:
+            return response
+        return web.json_response(faults.json_replace_routes[replace_key](data), status=response.status)
     if _matches(faults.wrong_types_routes, path):
         try:
             data = json.loads(response.text or "null")

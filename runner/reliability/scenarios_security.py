@@ -10,6 +10,7 @@ import contextlib
 import io
 import logging
 import secrets
+from collections.abc import Callable
 from pathlib import Path
 from typing import Any
 
@@ -25,6 +26,38 @@ HUGE_BODY_BYTES = 8 * 1024 * 1024
 ROUTES = ("/history", "/queue", "/prompt", "/system_stats", "/object_info", "/api/jobs", "/view")
 
 
+def _each_entry(change: Callable[[Any], Any]) -> Callable[[Any], Any]:
+    """A /history body transform applied to every entry (``{}`` while running stays ``{}``)."""
+    return lambda body: {k: change(v) for k, v in body.items()} if isinstance(body, dict) else body
+
+
+def _with(**values: Any) -> Callable[[Any], Any]:
+    return lambda body: {**body, **values} if isinstance(body, dict) else body
+
+
+#: Hostile JSON *shapes* per route (served through ``Faults.json_replace_routes``).
+SHAPES: dict[str, tuple[str, Callable[[Any], Any]]] = {
+    "history-status-str": ("/history", _each_entry(lambda e: {**e, "status": "x"})),
+    "history-outputs-list": ("/history", _each_entry(lambda e: {**e, "outputs": [1]})),
+    "history-entry-list": ("/history", _each_entry(lambda e: [e])),
+    "history-messages-int": ("/history", _each_entry(lambda e: {**e, "status": {"messages": 5}})),
+    "history-images-str": ("/history", _each_entry(lambda e: {**e, "outputs": {"2": {"images": "x"}}})),
+    "history-filename-int": (
+        "/history",
+        _each_entry(lambda e: {**e, "outputs": {"2": {"images": [{"filename": 5}]}}}),
+    ),
+    "queue-not-lists": ("/queue", lambda body: {"queue_running": "x", "queue_pending": 5}),
+    "queue-odd-items": ("/queue", lambda body: {"queue_running": [[1, {"a": 1}]], "queue_pending": [[None]]}),
+    "prompt-id-int": ("/prompt", _with(prompt_id=5)),
+    "prompt-node-errors-str": ("/prompt", _with(node_errors="bad")),
+    "system-str": ("/system_stats", _with(system="x")),
+    "devices-str": ("/system_stats", _with(devices="x")),
+    "object-info-node-str": ("/object_info", _with(SaveImage="x")),
+    "object-info-list": ("/object_info", lambda body: list(body) if isinstance(body, dict) else body),
+    "jobs-str": ("/api/jobs", lambda body: "x"),
+}
+
+
 def hostile_variants() -> list[tuple[str, str | None]]:
     """(fault, route or evil name) pairs: every hostile answer the fake can give."""
     variants: list[tuple[str, str | None]] = []
@@ -34,6 +67,7 @@ def hostile_variants() -> list[tuple[str, str | None]]:
             variants.append(("huge", route))
     variants += [("evil-name", name) for name in EVIL_FILENAMES]
     variants += [("unknown-frames", None), ("status-404", "/view")]
+    variants += [("shape", name) for name in SHAPES]
     return variants
 
 
@@ -51,6 +85,9 @@ def _apply(fake: FakeComfyUI, kind: str, arg: str | None) -> None:
         faults.http_status_routes = {str(arg): int(kind.split("-")[1])}
     elif kind == "evil-name":
         faults.evil_filenames = (str(arg),)
+    elif kind == "shape":
+        route, change = SHAPES[str(arg)]
+        faults.json_replace_routes = {route: change}
     elif kind == "unknown-frames":
         faults.ws_inject_unknown = True
 

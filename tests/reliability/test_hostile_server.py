@@ -19,7 +19,9 @@ def fake(tmp_path):
 
 
 def _run(fake, tmp_path):
-    return run_graph(image_graph(), server_url=fake.url, out_dir=tmp_path / "runs", options=fast(timeout_s=20))
+    return run_graph(
+        image_graph(), server_url=fake.url, out_dir=tmp_path / "runs", options=fast(timeout_s=20)
+    )
 
 
 def test_wrong_types_in_system_stats_is_a_protocol_error(fake, tmp_path):
@@ -55,3 +57,26 @@ def test_evil_filenames_write_nothing_outside(fake, tmp_path):
     assert not (tmp_path / "x.mp4").exists() and not (tmp_path / "runs" / "x.mp4").exists()
     for run_dir in (tmp_path / "runs").iterdir():
         assert not (run_dir / "outputs").exists() or not any((run_dir / "outputs").iterdir())
+
+
+def test_fake_json_replace_routes_switch(fake):
+    import requests
+
+    fake.faults.json_replace_routes = {"/queue": lambda body: {"seen": sorted(body)}}
+    assert requests.get(fake.url + "/queue", timeout=5).json() == {"seen": ["queue_pending", "queue_running"]}
+    assert requests.get(fake.url + "/api/queue", timeout=5).json()["seen"]
+    fake.faults.clear()
+    assert "queue_running" in requests.get(fake.url + "/queue", timeout=5).json()
+
+
+@pytest.mark.parametrize(
+    "shape", ["history-status-str", "history-outputs-list", "queue-not-lists", "system-str"]
+)
+def test_hostile_shapes_are_run_errors(fake, tmp_path, shape):
+    from comfyreel.runner.reliability.scenarios_security import SHAPES
+
+    route, change = SHAPES[shape]
+    fake.faults.json_replace_routes = {route: change}
+    with pytest.raises(RunError) as info:
+        _run(fake, tmp_path)
+    assert info.value.message
