@@ -324,7 +324,8 @@ class _Run:
                 sha256=loaded.sha256,
                 text=loaded.text,
             )
-        total = round(self.clock() - self.t0, 6)
+        submitted = self.timing.submit_t  # seconds after t0; total_s counts from POST /prompt
+        total = round(self.clock() - self.t0 - submitted, 6) if submitted is not None else None
         return Manifest(
             comfyreel_version=_version(),
             created_at=datetime.now(timezone.utc).isoformat(timespec="seconds"),

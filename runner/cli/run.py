@@ -99,6 +99,13 @@ def register(app: typer.Typer) -> None:
             str,
             typer.Option("--profile", help="Launch flags profile for --launch (rtx4060-8gb adds --novram)."),
         ] = "rtx4060-8gb",
+        launch_python: Annotated[
+            str | None, typer.Option("--launch-python", help="Python of ComfyUI's own venv for --launch.")
+        ] = None,
+        launch_flag: Annotated[
+            list[str] | None,
+            typer.Option("--launch-flag", help="Extra ComfyUI flag for --launch (repeatable)."),
+        ] = None,
         as_json: Annotated[bool, typer.Option("--json", help="NDJSON events on stdout.")] = False,
     ) -> int:
         """Render a recipe or graph on ComfyUI, download every output, write RUN/manifest.json."""
@@ -124,7 +131,13 @@ def register(app: typer.Typer) -> None:
         from comfyreel.runner.launch import launched
 
         stamp = datetime.now(timezone.utc).strftime("%Y%m%dT%H%M%SZ")
-        with launched(launch, out / f".comfyui-{stamp}", profile=profile) as local:
+        with launched(
+            launch,
+            out / f".comfyui-{stamp}",
+            profile=profile,
+            extra_flags=launch_flag or [],
+            python=launch_python,
+        ) as local:
             for line in local.import_errors:
                 sys.stderr.write(f"warning: ComfyUI: {line}\n")
             options.launch_flags = local.flags

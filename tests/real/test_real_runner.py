@@ -14,10 +14,8 @@ from comfyreel.runner.errors import PromptRejected
 from comfyreel.runner.session import RunOptions, run_graph
 
 URL = os.environ.get("COMFYUI_URL")
-pytestmark = [
-    pytest.mark.real,
-    pytest.mark.skipif(not URL, reason="set COMFYUI_URL to a running ComfyUI to run the real-server tests"),
-]
+pytestmark = pytest.mark.real
+needs_url = pytest.mark.skipif(not URL, reason="set COMFYUI_URL to a running ComfyUI to run these tests")
 
 
 def _graph(width: int = 64) -> Graph:
@@ -43,6 +41,7 @@ def _pixels(path):
         return next(container.decode(video=0)).to_ndarray(format="rgb24")
 
 
+@needs_url
 def test_real_bust_cache_executes_every_node(tmp_path):
     opts = RunOptions(timeout_s=120, silence_timeout_s=60)
     plain = run_graph(_graph(), server_url=URL, out_dir=tmp_path, options=opts)
@@ -62,6 +61,7 @@ def test_real_bust_cache_executes_every_node(tmp_path):
     ).all()
 
 
+@needs_url
 def test_real_rejection_findings(tmp_path):
     options = RunOptions(timeout_s=60, validate_online=False)
     with pytest.raises(PromptRejected) as info:
@@ -69,6 +69,7 @@ def test_real_rejection_findings(tmp_path):
     assert info.value.findings[0].input == "width"
 
 
+@needs_url
 def test_real_video_under_images_animated(tmp_path):
     graph = Graph.from_data(
         {
@@ -96,6 +97,7 @@ def test_real_video_under_images_animated(tmp_path):
     assert (video.kind, video.path, video.subfolder) == ("videos", "outputs/3-0.mp4", "video")
 
 
+@needs_url
 def test_real_execution_error(tmp_path):
     from comfyreel.runner.errors import ExecutionFailed
 
@@ -121,6 +123,7 @@ def test_real_execution_error(tmp_path):
     )
 
 
+@needs_url
 def test_real_partial_200_is_rejected(tmp_path):
     graph = _graph()
     graph.nodes["3"] = {"class_type": "SaveImage", "inputs": {"filename_prefix": "missing_images"}}
@@ -131,6 +134,7 @@ def test_real_partial_200_is_rejected(tmp_path):
     assert info.value.details["partial"] is True and info.value.findings[0].node_id == "3"
 
 
+@needs_url
 def test_real_deadline_interrupts_our_prompt(tmp_path):
     import requests
     from comfyreel.runner.errors import RunTimeout
@@ -167,3 +171,27 @@ def test_real_deadline_interrupts_our_prompt(tmp_path):
         time.sleep(0.5)
     assert entry and entry["status"]["status_str"] == "error"
     assert any(m[0] == "execution_interrupted" for m in entry["status"]["messages"])
+
+
+@pytest.mark.skipif(
+    not os.environ.get("COMFYUI_DIR"), reason="set COMFYUI_DIR (and COMFYUI_PYTHON) to test --launch"
+)
+def test_real_launch(tmp_path, capsys):
+    from comfyreel.runner.cli import main
+
+    graph = tmp_path / "g.json"
+    graph.write_text(_graph().to_json())
+    argv = [
+        "run",
+        str(graph),
+        "--launch",
+        os.environ["COMFYUI_DIR"],
+        "--profile",
+        "default",
+        "--launch-flag=--cpu",
+        "--out",
+        str(tmp_path / "runs"),
+    ]
+    if os.environ.get("COMFYUI_PYTHON"):
+        argv += ["--launch-python", os.environ["COMFYUI_PYTHON"]]
+    assert main(argv) == 0, capsys.readouterr().err
