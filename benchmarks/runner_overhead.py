@@ -5,7 +5,7 @@ For a trivial graph (EmptyImage -> SaveImage) the server's execution time comes 
 /history, /view download, manifest) is the runner's overhead. Prints medians over N runs, and the
 overhead with the websocket dropped after 3 frames (recovery by polling) for comparison.
 
-    python benchmarks/runner_overhead.py [--runs 15]
+    python benchmarks/runner_overhead.py [--runs 15] [--server URL]   (URL: a real ComfyUI instead)
 """
 
 from __future__ import annotations
@@ -36,16 +36,17 @@ def graph(i: int) -> Graph:
 
 
 def measure(
-    fake: FakeComfyUI, out: Path, runs: int, options: RunOptions, drop: int | None
+    fake: FakeComfyUI | None, url: str, out: Path, runs: int, options: RunOptions, drop: int | None
 ) -> list[tuple[float, float]]:
     rows = []
     for i in range(runs):
-        fake.faults.ws_drop_after = drop
+        if fake is not None:
+            fake.faults.ws_drop_after = drop
         events: list[dict] = []
         t0 = time.perf_counter()
         result = run_graph(
             graph(1000 + i + (10000 if drop else 0)),
-            server_url=fake.url,
+            server_url=url,
             out_dir=out,
             options=options,
             on_event=events.append,
@@ -62,22 +63,32 @@ def measure(
 def main(argv: list[str] | None = None) -> int:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--runs", type=int, default=15)
+    parser.add_argument("--server", help="measure against this real ComfyUI instead of the fake")
     args = parser.parse_args(argv)
-    options = RunOptions(validate_online=False, poll_s=2.0, fast_poll_s=0.1)
-    with tempfile.TemporaryDirectory() as tmp, FakeComfyUI(Path(tmp) / "srv", node_delay_s=0.0) as fake:
+    options = RunOptions(validate_online=False, poll_s=2.0, fast_poll_s=0.1, bust_cache=True)
+    with tempfile.TemporaryDirectory() as tmp:
         out = Path(tmp) / "runs"
-        measure(fake, out, 2, options, None)  # warm-up
-        normal = measure(fake, out, args.runs, options, None)
-        dropped = measure(fake, out, max(3, args.runs // 3), options, 3)
-    for label, rows in (("websocket ok", normal), ("websocket dropped", dropped)):
+        if args.server:
+            measure(None, args.server, out, 2, options, None)
+            results = {"websocket ok (real)": measure(None, args.server, out, args.runs, options, None)}
+        else:
+            with FakeComfyUI(Path(tmp) / "srv", node_delay_s=0.0) as fake:
+                measure(fake, fake.url, out, 2, options, None)  # warm-up
+                results = {
+                    "websocket ok": measure(fake, fake.url, out, args.runs, options, None),
+                    "websocket dropped": measure(fake, fake.url, out, max(3, args.runs // 3), options, 3),
+                }
+    for label, rows in results.items():
         total = statistics.median(r[0] for r in rows)
         overhead = statistics.median(r[1] for r in rows)
         print(
             f"{label:18s} submit->outputs on disk {total * 1000:7.1f} ms  "
             f"runner overhead {overhead * 1000:7.1f} ms  (median of {len(rows)})"
         )
-    ratio = statistics.median(r[1] for r in dropped) / max(statistics.median(r[1] for r in normal), 1e-9)
-    print(f"overhead ratio dropped/ok: {ratio:.1f}x")
+    if len(results) == 2:
+        normal, dropped = results.values()
+        ratio = statistics.median(r[1] for r in dropped) / max(statistics.median(r[1] for r in normal), 1e-9)
+        print(f"overhead ratio dropped/ok: {ratio:.1f}x")
     return 0
 
 
