@@ -94,7 +94,8 @@ async def post_prompt(request: web.Request) -> web.Response:
             core.number += 1
     except Exception:
         return web.Response(status=500, text="500 Internal Server Error\n\nServer got itself in trouble")
-    core.prompts_seen.append(data)
+    with core.lock:
+        core.prompts_seen.append(data)
     if "prompt" not in data:
         error = {
             "type": "no_prompt",

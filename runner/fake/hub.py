@@ -10,6 +10,7 @@ apply here.
 from __future__ import annotations
 
 import asyncio
+import collections
 import contextlib
 import json
 import logging
@@ -43,7 +44,8 @@ class Hub:
         self.all_clients: list[Client] = []
         self._queue: asyncio.Queue[tuple[str, Any, str | None]] | None = None
         self._task: asyncio.Task[None] | None = None
-        self.log: list[tuple[str | None, str, Any]] = []  # (sid, type, data) of every frame queued
+        # (sid, type, data) of the latest frames queued (bounded: a long-running demo must not grow forever)
+        self.log: collections.deque[tuple[str | None, str, Any]] = collections.deque(maxlen=20000)
 
     def start(self) -> None:
         self._queue = asyncio.Queue()
@@ -93,26 +95,26 @@ class Hub:
         assert self._queue is not None
         while True:
             event, data, sid = await self._queue.get()
-            if sid is None:
-                targets = list(self.sockets.values())
+            try:
+                await self._fan_out(event, data, sid)
+            except Exception:  # one bad frame must not silence every socket
+                log.exception("fake hub could not publish %s", event)
+
+    async def _fan_out(self, event: str, data: Any, sid: str | None) -> None:
+        if sid is None:
+            targets = list(self.sockets.values())
+        else:
+            target = self.sockets.get(sid)
+            targets = [target] if target is not None else []
+        for client in targets:
+            if self.faults.ws_inject_unknown and event != "__binary__":
+                junk = json.dumps({"type": "fake_unknown_event", "data": {"x": [1, None]}})
+                await self._deliver(client, junk, binary=False, count=False)
+                await self._deliver(client, struct.pack(">I", 99) + b"\x00\x01junk", binary=True, count=False)
+            if event == "__binary__":
+                await self._deliver(client, data, binary=True)
             else:
-                target = self.sockets.get(sid)
-                targets = [target] if target is not None else []
-            for client in targets:
-                if self.faults.ws_inject_unknown and event != "__binary__":
-                    await self._deliver(
-                        client,
-                        json.dumps({"type": "fake_unknown_event", "data": {"x": [1, None]}}),
-                        binary=False,
-                        count=False,
-                    )
-                    await self._deliver(
-                        client, struct.pack(">I", 99) + b"\x00\x01junk", binary=True, count=False
-                    )
-                if event == "__binary__":
-                    await self._deliver(client, data, binary=True)
-                else:
-                    await self._deliver(client, json.dumps({"type": event, "data": data}), binary=False)
+                await self._deliver(client, json.dumps({"type": event, "data": data}), binary=False)
 
     async def _deliver(
         self, client: Client, payload: str | bytes, *, binary: bool, count: bool = True
