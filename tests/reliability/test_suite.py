@@ -3,6 +3,7 @@ its own metric), so a regression in the runner, the fake or the compiler fails C
 
 from __future__ import annotations
 
+import os
 import time
 
 import pytest
@@ -98,3 +99,13 @@ def test_runs_override_scales_fuzz():
     assert suite.SCENARIOS["ws-drop"].runs_for(None) == suite.SCENARIOS["ws-drop"].ci_runs
     assert suite.SCENARIOS["ws-drop"].runs_for(1000) == 1000
     assert suite.SCENARIOS["recipe-fuzz"].runs_for(1000) == 10_000
+
+
+@pytest.mark.slow
+@pytest.mark.skipif(
+    not os.environ.get("COMFYREEL_RELIABILITY_RUNS"), reason="soak run: set COMFYREEL_RELIABILITY_RUNS=1000"
+)
+def test_soak_suite(tmp_path):
+    """``COMFYREEL_RELIABILITY_RUNS=1000 pytest -m slow tests/reliability``: the long mode under pytest."""
+    tallies = suite.run_suite(runs=int(os.environ["COMFYREEL_RELIABILITY_RUNS"]), seed=1, work=tmp_path)
+    assert all(t.ok for t in tallies), table.render(tallies)
