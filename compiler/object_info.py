@@ -6,8 +6,10 @@ is a string (``"INT"``, ``"IMAGE"``, ``"*"``, a comma-separated union such as ``
 a V3 marker such as ``"COMBO"`` / ``"COMFY_AUTOGROW_V3"``) or, for a V1 combo, the list of options.
 Both combo forms become ``InputSpec(type="COMBO", choices=(...))``.
 
-Node schemas are parsed lazily on first lookup and cached, so loading the 2.2 MB pinned snapshot
-costs one ``json.loads`` plus a shallow shape check; :meth:`ObjectInfo.pinned` is cached per process.
+Node schemas are parsed lazily on first lookup and cached. A file with a span index (the shipped
+snapshots, or any large ``--object-info`` file after its first load; see
+:mod:`comfyreel.compiler.schema_index`) is not even ``json.loads``-ed as a whole: only the entries
+a graph uses are. :meth:`ObjectInfo.pinned` is cached per process.
 """
 
 from __future__ import annotations
@@ -222,20 +224,67 @@ def _parse_node(class_type: str, raw: Mapping[str, Any]) -> NodeSchema:
     )
 
 
+class _Store:
+    """What instances loaded from the same bytes share: the bytes, a span index or the parsed JSON."""
+
+    __slots__ = ("data", "parsed", "raw", "source", "spans")
+
+    def __init__(
+        self, *, raw: Mapping[str, Any] | None, data: bytes | None = None, spans: Any = None, source: str = ""
+    ):
+        self.raw = raw
+        self.data = data
+        self.spans = spans  # {class_type: (start, end)} into data, used while raw is None
+        self.parsed: dict[str, NodeSchema] = {}
+        self.source = source
+
+    @property
+    def names(self) -> Mapping[str, Any]:
+        return self.spans if self.raw is None else self.raw
+
+    def entry(self, class_type: str) -> Any:
+        if self.raw is not None:
+            return self.raw[class_type]
+        start, end = self.spans[class_type]
+        try:
+            node = json.loads(self.data[start:end])
+        except ValueError:
+            node = None
+        if _node_shape_ok(node):
+            return node
+        return self.materialize()[class_type]  # a stale or damaged index: parse the whole file
+
+    def materialize(self) -> Mapping[str, Any]:
+        if self.raw is None:
+            raw = _parse_json(self.data or b"", self.source)
+            _check_shape(raw, self.source)
+            self.raw, self.spans, self.data = raw, None, None
+        return self.raw
+
+
 class ObjectInfo(Mapping[str, NodeSchema]):
-    """A whole ``/object_info`` schema: ``schema["KSampler"]`` -> :class:`NodeSchema`."""
+    """A whole ``/object_info`` schema: ``schema["KSampler"]`` -> :class:`NodeSchema`.
+
+    Loaded from a file with a span index (:mod:`comfyreel.compiler.schema_index`), only the node
+    entries that are looked up get parsed; :attr:`raw` parses the rest on first use.
+    """
 
     def __init__(
         self,
-        raw: Mapping[str, Any],
+        raw: Mapping[str, Any] | None,
         *,
         source: str,
         sha256: str | None = None,
         live: bool = False,
         _parsed: dict[str, NodeSchema] | None = None,
+        _store: _Store | None = None,
     ):
-        self._raw = raw
-        self._parsed: dict[str, NodeSchema] = {} if _parsed is None else _parsed
+        if _store is None:
+            _store = _Store(raw=raw, source=source)
+            if _parsed is not None:
+                _store.parsed = _parsed
+        self._store = _store
+        self._parsed = _store.parsed
         self.source = source
         self.sha256 = sha256
         #: True when read from a running server: its combo lists then name the real model files.
@@ -250,21 +299,27 @@ class ObjectInfo(Mapping[str, NodeSchema]):
         return cls(data, source=source, sha256=sha256, live=live)
 
     @classmethod
-    def from_bytes(cls, data: bytes, *, source: str, live: bool = False) -> ObjectInfo:
-        """Parse JSON bytes; the same bytes seen again (by sha256) reuse the parsed schema."""
+    def from_bytes(
+        cls,
+        data: bytes,
+        *,
+        source: str,
+        live: bool = False,
+        index: Path | None = None,
+        cache: bool = False,
+    ) -> ObjectInfo:
+        """Parse JSON bytes; the same bytes seen again (by sha256) reuse the parsed schema.
+
+        *index*: a span index file to try (the shipped snapshots have one beside them); *cache*:
+        also look for (and, for a large file, keep) an index in the user cache. Without a usable
+        index the whole JSON is parsed, as before.
+        """
         digest = hashlib.sha256(data).hexdigest()
         cached = _BY_SHA256.get(digest)
         if cached is not None:
-            return cls(cached._raw, source=source, sha256=digest, live=live, _parsed=cached._parsed)
-        try:
-            parsed = json.loads(data)
-        except (json.JSONDecodeError, UnicodeDecodeError) as exc:
-            raise ObjectInfoError(
-                f"object_info is not valid JSON: {exc}",
-                anchor=source,
-                hint="pass the JSON saved from GET /object_info of your ComfyUI server",
-            ) from None
-        schema = cls.from_data(parsed, source=source, sha256=digest, live=live)
+            return cls(None, source=source, sha256=digest, live=live, _store=cached._store)
+        store = _load_store(data, digest, source, index, cache)
+        schema = cls(None, source=source, sha256=digest, live=live, _store=store)
         if len(_BY_SHA256) >= _CACHE_SIZE:
             _BY_SHA256.pop(next(iter(_BY_SHA256)))
         _BY_SHA256[digest] = schema
@@ -280,45 +335,91 @@ class ObjectInfo(Mapping[str, NodeSchema]):
                 anchor=str(path),
                 hint="save it with: curl http://127.0.0.1:8188/object_info > object_info.json",
             ) from None
-        return cls.from_bytes(data, source=str(path))
+        return cls.from_bytes(data, source=str(path), cache=True)
 
     @classmethod
     def pinned(cls) -> ObjectInfo:
-        """The snapshot shipped with comfyreel (ComfyUI 0.27.0, no models), parsed once per process."""
+        """The snapshot shipped with comfyreel (ComfyUI 0.27.0, no models), loaded once per process."""
         return _pinned()
 
     # -- lookup --------------------------------------------------------------------------
     def __getitem__(self, class_type: str) -> NodeSchema:
         node = self._parsed.get(class_type)
         if node is None:
-            node = self._parsed[class_type] = _parse_node(class_type, self._raw[class_type])
+            node = self._parsed[class_type] = _parse_node(class_type, self._store.entry(class_type))
         return node
 
     def get(self, class_type: str, default: Any = None) -> Any:  # type: ignore[override]
-        if not isinstance(class_type, str) or class_type not in self._raw:
+        node = self._parsed.get(class_type) if isinstance(class_type, str) else None
+        if node is not None:
+            return node
+        if not isinstance(class_type, str) or class_type not in self._store.names:
             return default
         return self[class_type]
 
     def __contains__(self, class_type: object) -> bool:
-        return isinstance(class_type, str) and class_type in self._raw
+        return isinstance(class_type, str) and class_type in self._store.names
 
     def __iter__(self) -> Iterator[str]:
-        return iter(self._raw)
+        return iter(self._store.names)
 
     def __len__(self) -> int:
-        return len(self._raw)
+        return len(self._store.names)
 
     def __repr__(self) -> str:
         return f"ObjectInfo(source={self.source!r}, nodes={len(self)})"
 
     @property
     def raw(self) -> Mapping[str, Any]:
-        """The JSON as loaded (read-only use: the UI importer needs the raw widget order)."""
-        return self._raw
+        """The JSON as loaded (read-only use: the UI importer needs the raw widget order).
+
+        Parsed in full on first access when the schema was loaded through a span index.
+        """
+        return self._store.materialize()
 
     def describe(self) -> dict[str, Any]:
         """For reports and ``--json``: where the schema came from and its hash."""
         return {"source": self.source, "sha256": self.sha256, "nodes": len(self), "live": self.live}
+
+
+def _parse_json(data: bytes, source: str) -> Any:
+    try:
+        return json.loads(data)
+    except (json.JSONDecodeError, UnicodeDecodeError) as exc:
+        raise ObjectInfoError(
+            f"object_info is not valid JSON: {exc}",
+            anchor=source,
+            hint="pass the JSON saved from GET /object_info of your ComfyUI server",
+        ) from None
+
+
+def _load_store(data: bytes, digest: str, source: str, index: Path | None, cache: bool) -> _Store:
+    """A lazy store when a matching span index exists; else parse everything (and keep an index)."""
+    from comfyreel.compiler import schema_index
+
+    cached_at = schema_index.cache_path(digest) if cache or index is not None else None
+    for candidate in (index, cached_at):
+        spans = schema_index.read_index(candidate, sha256=digest, size=len(data))
+        if spans is not None:
+            return _Store(raw=None, data=data, spans=spans, source=source)
+    scanned = schema_index.scan(data) if cached_at is not None else None
+    if scanned is None:
+        raw = _parse_json(data, source)
+        _check_shape(raw, source)
+        return _Store(raw=raw, source=source)
+    raw, spans = scanned
+    _check_shape(raw, source)
+    if len(data) >= schema_index.MIN_CACHED_SIZE or index is not None:
+        schema_index.write_index(cached_at, spans, sha256=digest, size=len(data))
+    return _Store(raw=raw, source=source)
+
+
+def _node_shape_ok(node: Any) -> bool:
+    return (
+        isinstance(node, dict)
+        and isinstance(node.get("input"), dict)
+        and isinstance(node.get("output", []), list)
+    )
 
 
 def _check_shape(data: Any, source: str) -> None:
@@ -328,11 +429,7 @@ def _check_shape(data: Any, source: str) -> None:
             "object_info must be a non-empty JSON object of node classes", anchor=source, hint=hint
         )
     for name, node in data.items():
-        if (
-            not isinstance(node, dict)
-            or not isinstance(node.get("input"), dict)
-            or not isinstance(node.get("output", []), list)
-        ):
+        if not _node_shape_ok(node):
             raise ObjectInfoError(
                 f"object_info entry {name!r} is not a node schema (needs 'input' and 'output')",
                 anchor=source,
@@ -346,7 +443,13 @@ _BY_SHA256: dict[str, ObjectInfo] = {}  # parsed schemas by content hash (oldest
 
 @cache
 def _pinned() -> ObjectInfo:
-    from importlib.resources import files
+    from comfyreel.compiler.schema_index import index_path_beside
 
-    data = files("comfyreel.compiler.data").joinpath(PINNED_RESOURCE).read_bytes()
-    return ObjectInfo.from_bytes(data, source=f"pinned:{PINNED_RESOURCE}")
+    path = Path(__file__).with_name("data") / PINNED_RESOURCE
+    try:
+        data = path.read_bytes()
+    except OSError:  # not a plain folder install (zip, ...): ask importlib.resources
+        from importlib.resources import files
+
+        data = files("comfyreel.compiler.data").joinpath(PINNED_RESOURCE).read_bytes()
+    return ObjectInfo.from_bytes(data, source=f"pinned:{PINNED_RESOURCE}", index=index_path_beside(path))
