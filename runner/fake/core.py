@@ -88,8 +88,10 @@ class Core:
         await self.hub.stop()
 
     async def restart(self) -> None:
-        """Forget the queue, history, cache and counter; close every socket (a server restart)."""
+        """Forget the queue, history, cache and counter; cut every socket (a server restart)."""
         await self.executor.stop()
+        for client in list(self.hub.all_clients):
+            self.hub.drop(client)  # a dying server sends no close frame
         await self.hub.stop()
         self.queue.forget()
         self.history.clear()
