@@ -19,7 +19,8 @@ def route_key(path: str) -> str:
 
 def _matches(keys: set[str] | dict[str, int], path: str) -> str | None:
     for key in keys:
-        if path == key or path.startswith(key.rstrip("/") + "/"):
+        plain = route_key(key)  # "/api/history" and "/history" name the same route
+        if path == plain or path.startswith(plain.rstrip("/") + "/"):
             return key
     return None
 

@@ -202,6 +202,9 @@ def test_hostile_bodies(comfy_fake):
     assert requests.get(f"{comfy_fake.url}/system_stats", timeout=5).status_code == 503
     faults.clear()
     assert requests.get(f"{comfy_fake.url}/system_stats", timeout=5).status_code == 200
+    faults.http_status_routes = {"/api/queue": 502}  # "/api/x" and "/x" name the same route
+    assert requests.get(f"{comfy_fake.url}/queue", timeout=5).status_code == 502
+    faults.clear()
 
 
 def test_unknown_ws_messages_are_injected(comfy_fake):
