@@ -83,8 +83,8 @@ class Faults:
     # Routes (paths without the /api prefix, e.g. "/history", "/prompt", "/queue") whose 2xx JSON
     # answer is replaced by a truncated, unparsable JSON text (still application/json).
     malformed_json_routes: set[str] = field(default_factory=set)
-    # Routes whose JSON answer keeps its status but gets the wrong types (strings for numbers,
-    # lists for dicts, null for objects).
+    # Routes whose JSON answer keeps its status but gets the wrong types (numbers become strings,
+    # strings lists, lists objects, empty objects lists; object keys are kept).
     wrong_types_routes: set[str] = field(default_factory=set)
     # Routes whose answer is a huge JSON body of `huge_body_bytes` bytes (streamed).
     huge_body_routes: set[str] = field(default_factory=set)
@@ -92,6 +92,9 @@ class Faults:
     huge_body_bytes: int = 64 * 1024 * 1024
     # Routes forced to answer with this HTTP status and an empty body, e.g. {"/prompt": 503}.
     http_status_routes: dict[str, int] = field(default_factory=dict)
+    # Routes that do their work (a POST /prompt IS queued) but cut the connection instead of
+    # answering: the "lost answer" of a proxy timeout.
+    lose_answer_routes: set[str] = field(default_factory=set)
     # Replace output file names in `executed` and /history by these hostile names (cycled), while
     # the real files stay where they are. None = honest names. Try `EVIL_FILENAMES`.
     evil_filenames: tuple[str, ...] | None = None

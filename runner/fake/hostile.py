@@ -52,6 +52,9 @@ async def hostile_middleware(request: web.Request, handler: Any) -> web.StreamRe
     if _matches(faults.huge_body_routes, path):
         return await _huge(request, faults.huge_body_bytes)
     response = await handler(request)
+    if _matches(faults.lose_answer_routes, path) and request.transport is not None:
+        request.transport.abort()  # the work is done; the answer never arrives
+        return response
     if not isinstance(response, web.Response) or response.content_type != "application/json":
         return response
     if _matches(faults.malformed_json_routes, path):

@@ -323,3 +323,13 @@ def test_custom_output_node_reports_under_its_key(tmp_path):
         outputs = _wait_history(fake.url, prompt_id)["outputs"]["2"]
     assert list(outputs) == ["gifs"]
     assert outputs["gifs"][0]["filename"] == "vhs_00001_.mp4"
+
+
+def test_lost_answer_still_queues_the_prompt(comfy_fake):
+    comfy_fake.faults.lose_answer_routes = {"/prompt"}
+    with pytest.raises(requests.exceptions.ConnectionError):
+        requests.post(
+            f"{comfy_fake.url}/prompt", json={"prompt": _graph(15), "prompt_id": "lost-1"}, timeout=5
+        )
+    comfy_fake.faults.clear()
+    assert _wait_history(comfy_fake.url, "lost-1")["status"]["status_str"] == "success"
