@@ -42,6 +42,8 @@ def test_logged_url_is_a_leak(monkeypatch, tmp_path):
 
 
 def test_wrong_exception_class_fails_oom(monkeypatch, tmp_path):
-    monkeypatch.setattr(rsession, "OOM_PATTERN", rsession.re.compile("never matches this"))
+    from comfyreel.runner import outcome as routcome  # OOM_PATTERN moved here from session.py
+
+    monkeypatch.setattr(routcome, "OOM_PATTERN", routcome.re.compile("never matches this"))
     tally = scenarios_faults.oom(3, 1, tmp_path)
     assert not tally.ok and tally.value == 2  # runs 0 and 1 are OOM, run 2 is the control
