@@ -105,7 +105,7 @@ class Manifest(_Model):
     peak_vram_bytes: int | None = None
     outputs: list[OutputFile] = Field(default_factory=list)
     error: dict[str, Any] | None = None
-    cache_bust: str | None = None  # token --bust-cache added to root nodes (runner.session.bust_cache)
+    cache_bust: str | None = None  # token --bust-cache added to root nodes (runner.graph_ops.bust_cache)
 
     def write(self, run_dir: Path) -> Path:
         """Write ``manifest.json`` atomically (temp file + rename)."""
