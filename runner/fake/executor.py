@@ -20,6 +20,7 @@ import time
 from dataclasses import dataclass, field
 from typing import Any
 
+from comfyreel.runner.fake import media
 from comfyreel.runner.fake import outputs as out_mod
 from comfyreel.runner.fake.catalog import Catalog
 from comfyreel.runner.fake.faults import OOM_EXCEPTION_TYPE, OOM_TIPS, Faults
@@ -64,6 +65,7 @@ class Timing:
 
     node_delay_s: float = 0.0
     step_delay_s: float = 0.0
+    previews: bool = False  # send a small PNG preview frame per sampler step (ComfyUI --preview-method)
 
 
 def _matches(target: str | None, node_id: str, class_type: str) -> bool:
@@ -357,6 +359,16 @@ class Executor:
                 {"value": step, "max": total, "prompt_id": item.prompt_id, "node": node_id},
                 self.client_id,
             )
+            if self.timing.previews:
+                pattern = media.Pattern(f"{stream.key}:{step}", 64, 64)
+                metadata = {
+                    "node_id": node_id,
+                    "prompt_id": item.prompt_id,
+                    "display_node_id": node_id,
+                    "parent_node_id": None,
+                    "real_node_id": node_id,
+                }
+                self.hub.send_preview(media.png_bytes(pattern.frame(step)), metadata, self.client_id)
         self.device.release()
 
     def _evil(self, ui: dict[str, Any] | None) -> dict[str, Any] | None:

@@ -87,6 +87,12 @@ class Hub:
         if self._queue is not None:
             self._queue.put_nowait(("__binary__", struct.pack(">I", event_type) + payload, sid))
 
+    def send_preview(self, png: bytes, metadata: dict[str, Any], sid: str | None) -> None:
+        """A sampler preview: binary type 4 (with metadata) to sockets that announced
+        `supports_preview_metadata`, type 1 (image type 2 = PNG) to the others (server.py layout)."""
+        if self._queue is not None:
+            self._queue.put_nowait(("__preview__", (png, metadata), sid))
+
     async def send_now(self, client: Client, event: str, data: Any) -> None:
         """Send directly to one socket (the first `status`, feature_flags, reconnect `executing`)."""
         await self._deliver(client, json.dumps({"type": event, "data": data}), binary=False)
@@ -107,12 +113,20 @@ class Hub:
             target = self.sockets.get(sid)
             targets = [target] if target is not None else []
         for client in targets:
-            if self.faults.ws_inject_unknown and event != "__binary__":
+            if self.faults.ws_inject_unknown and not event.startswith("__"):
                 junk = json.dumps({"type": "fake_unknown_event", "data": {"x": [1, None]}})
                 await self._deliver(client, junk, binary=False, count=False)
                 await self._deliver(client, struct.pack(">I", 99) + b"\x00\x01junk", binary=True, count=False)
             if event == "__binary__":
                 await self._deliver(client, data, binary=True)
+            elif event == "__preview__":
+                png, metadata = data
+                if client.feature_flags.get("supports_preview_metadata"):
+                    meta = json.dumps({**metadata, "image_type": "image/png"}).encode()
+                    frame = struct.pack(">II", 4, len(meta)) + meta + png
+                else:
+                    frame = struct.pack(">II", 1, 2) + png
+                await self._deliver(client, frame, binary=True)
             else:
                 await self._deliver(client, json.dumps({"type": event, "data": data}), binary=False)
 

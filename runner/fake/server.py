@@ -39,6 +39,7 @@ class FakeComfyUI:
         faults: Faults | None = None,
         node_delay_s: float = 0.0,
         step_delay_s: float = 0.0,
+        previews: bool = False,
         version: str = "0.3.64",
         models: Mapping[str, Iterable[str]] | Iterable[str] | None = None,
         extra_nodes: Mapping[str, dict[str, Any]] | None = None,
@@ -52,7 +53,10 @@ class FakeComfyUI:
 
         output_dir: where outputs are written (a temp dir when None); `<output_dir>-temp` and
         `<output_dir>-input` serve /view types `temp` and `input`. node_delay_s: time per node.
-        step_delay_s: time per sampler step (`progress` events). version: "0.3.64" or "0.8.0" (jobs
+        step_delay_s: time per sampler step (`progress` events). previews: also send a binary
+        preview frame per sampler step (type 4 with metadata if the socket sent the
+        `supports_preview_metadata` feature flag, else type 1 PNG; off by default, like ComfyUI's
+        default `--preview-method none`). version: "0.3.64" or "0.8.0" (jobs
         API, create_time, features). models: installed model names (folder -> names, or a flat list
         for every model combo; default: the LTX template models). extra_nodes: extra object_info
         entries (custom nodes). ui_keys: class_type -> UI key for custom video outputs (default
@@ -67,7 +71,7 @@ class FakeComfyUI:
         self.host, self._port = host, port
         self.version = version
         self._catalog_args = (models, extra_nodes, object_info)
-        self._timing = Timing(node_delay_s=node_delay_s, step_delay_s=step_delay_s)
+        self._timing = Timing(node_delay_s=node_delay_s, step_delay_s=step_delay_s, previews=previews)
         self._ui_keys = dict(ui_keys or {})
         self.device = Device(total=vram_total)
         self.core: Core | None = None

@@ -333,3 +333,38 @@ def test_lost_answer_still_queues_the_prompt(comfy_fake):
         )
     comfy_fake.faults.clear()
     assert _wait_history(comfy_fake.url, "lost-1")["status"]["status_str"] == "success"
+
+
+def test_sampler_previews_follow_the_feature_flag(tmp_path):
+    with FakeComfyUI(tmp_path / "o", previews=True) as fake:
+        plain = websocket.create_connection(f"{fake.ws_url}?clientId=plain", timeout=5)
+        meta = websocket.create_connection(f"{fake.ws_url}?clientId=meta", timeout=5)
+        try:
+            meta.recv()
+            meta.send(json.dumps({"type": "feature_flags", "data": {"supports_preview_metadata": True}}))
+            for ws, cid in ((plain, "plain"), (meta, "meta")):
+                body = {"prompt": ltx_graph(audio=False, seed=len(cid)), "client_id": cid}
+                prompt_id = requests.post(f"{fake.url}/prompt", json=body, timeout=5).json()["prompt_id"]
+                _wait_history(fake.url, prompt_id)
+                ws.settimeout(0.5)
+                frames = []
+                with pytest.raises(websocket.WebSocketTimeoutException):
+                    while True:
+                        frames.append(ws.recv())
+                previews = [f for f in frames if isinstance(f, bytes)]
+                assert len(previews) == 3  # one per step
+                kind = int.from_bytes(previews[0][:4], "big")
+                if cid == "plain":
+                    assert (
+                        kind == 1
+                        and previews[0][4:8] == b"\x00\x00\x00\x02"
+                        and previews[0][8:12] == b"\x89PNG"
+                    )
+                else:
+                    size = int.from_bytes(previews[0][4:8], "big")
+                    info = json.loads(previews[0][8 : 8 + size])
+                    assert kind == 4 and info["image_type"] == "image/png" and info["node_id"] == "10"
+                    assert previews[0][8 + size : 12 + size] == b"\x89PNG"
+        finally:
+            plain.close()
+            meta.close()
