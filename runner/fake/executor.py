@@ -372,21 +372,7 @@ class Executor:
         self.device.release()
 
     def _evil(self, ui: dict[str, Any] | None) -> dict[str, Any] | None:
-        names = self.faults.evil_filenames
-        if ui is None or not names:
-            return ui
-        counter = 0
-        result: dict[str, Any] = {}
-        for key, value in ui.items():
-            if isinstance(value, list) and value and isinstance(value[0], dict) and "filename" in value[0]:
-                entries = []
-                for entry in value:
-                    entries.append({**entry, "filename": names[counter % len(names)]})
-                    counter += 1
-                result[key] = entries
-            else:
-                result[key] = value
-        return result
+        return out_mod.rename_files(ui, self.faults.evil_filenames)
 
     def _evil_outputs(self, outputs: dict[str, Any]) -> dict[str, Any]:
         return {k: self._evil(v) for k, v in outputs.items()}

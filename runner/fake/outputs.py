@@ -162,3 +162,21 @@ def semantics_is_output(class_type: str, prompt: dict[str, Any], node_id: str) -
         class_type.startswith("Save")
         and any(n in (prompt[node_id].get("inputs") or {}) for n in _IMAGE_INPUTS)
     )
+
+
+def rename_files(ui: dict[str, Any] | None, names: tuple[str, ...] | None) -> dict[str, Any] | None:
+    """The UI dict with every reported file name replaced by *names* (cycled): `Faults.evil_filenames`."""
+    if ui is None or not names:
+        return ui
+    counter = 0
+    result: dict[str, Any] = {}
+    for key, value in ui.items():
+        if isinstance(value, list) and value and isinstance(value[0], dict) and "filename" in value[0]:
+            entries = []
+            for entry in value:
+                entries.append({**entry, "filename": names[counter % len(names)]})
+                counter += 1
+            result[key] = entries
+        else:
+            result[key] = value
+    return result
