@@ -67,7 +67,7 @@ class FakeComfyUI:
             self._tmp = tempfile.TemporaryDirectory(prefix="comfyreel-fake-")
             output_dir = Path(self._tmp.name) / "output"
         self.output_dir = Path(output_dir).resolve()
-        self.faults = faults if faults is not None else Faults()
+        self._faults = faults if faults is not None else Faults()
         self.host, self._port = host, port
         self.version = version
         self._catalog_args = (models, extra_nodes, object_info)
@@ -169,6 +169,16 @@ class FakeComfyUI:
         return asyncio.run_coroutine_threadsafe(coro, self._loop).result(timeout)
 
     # -- controls --------------------------------------------------------------------------------
+    @property
+    def faults(self) -> Faults:
+        """The live fault switches (flip fields while the server runs)."""
+        return self._faults
+
+    @faults.setter
+    def faults(self, new: Faults) -> None:
+        # Copy into the live object: the running server holds references to it.
+        self._faults.__dict__.update(vars(new))
+
     @property
     def port(self) -> int:
         return self._port

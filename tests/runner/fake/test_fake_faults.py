@@ -368,3 +368,10 @@ def test_sampler_previews_follow_the_feature_flag(tmp_path):
         finally:
             plain.close()
             meta.close()
+
+
+def test_assigning_a_new_faults_object_reaches_the_running_server(comfy_fake):
+    comfy_fake.faults = Faults(http_status_routes={"/queue": 503})
+    assert requests.get(f"{comfy_fake.url}/queue", timeout=5).status_code == 503
+    comfy_fake.faults = Faults()
+    assert requests.get(f"{comfy_fake.url}/queue", timeout=5).status_code == 200
