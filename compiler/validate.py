@@ -24,12 +24,18 @@ def validate_graph(
     if inventory is None and graph.meta.get("inventory"):
         inventory = ModelInventory.from_names(graph.meta["inventory"])
     ctx = Context.build(graph, schema, inventory)
+    checked: dict[str, list] = {}  # per rule family: the views a pre-check could not clear
     findings: list[Finding] = []
     for rule in RULES:
         if rule.scope == "graph":
             hits = list(rule.check(ctx))
         else:
-            hits = [hit for view in ctx.views.values() for hit in rule.check(ctx, view)]
+            views = checked.get(rule.family)
+            if views is None:
+                views = checked[rule.family] = ctx.checked_views(rule.family)
+            if not views:
+                continue
+            hits = [hit for view in views for hit in rule.check(ctx, view)]
         for hit in hits:
             node = graph.nodes.get(hit.node_id) if hit.node_id is not None else None
             class_type = node.get("class_type") if isinstance(node, dict) else None

@@ -12,7 +12,7 @@ from collections.abc import Iterator
 from dataclasses import dataclass, field
 from typing import Any, NamedTuple
 
-from comfyreel.compiler.graph import Graph, is_link
+from comfyreel.compiler.graph import Graph, is_link, node_sort_key
 from comfyreel.compiler.inventory import ModelInventory
 from comfyreel.compiler.object_info import (
     ANY,
@@ -21,6 +21,13 @@ from comfyreel.compiler.object_info import (
     NodeSchema,
     ObjectInfo,
     types_compatible,
+)
+from comfyreel.compiler.rules.quick import (
+    ANY_RULE,
+    COMBO_FAMILY,
+    COMBO_RULES,
+    node_clean,
+    plan_for,
 )
 
 
@@ -66,11 +73,26 @@ class Context:
     views: dict[str, NodeView] = field(default_factory=dict)
     malformed: dict[str, tuple[str, str]] = field(default_factory=dict)  # id -> (message, fix)
     unknown: set[str] = field(default_factory=set)
+    #: the pre-check's verdict per view id (:mod:`.quick`: CLEAN, COMBO_RULES or ANY_RULE).
+    verdicts: dict[str, int] = field(default_factory=dict)
+    #: node ids in node order (as ``iter(graph)``)
+    order: list[str] = field(default_factory=list)
+    _links: list[tuple[str, str, str, int]] | None = None
 
     @classmethod
     def build(cls, graph: Graph, schema: ObjectInfo, inventory: ModelInventory | None) -> Context:
         ctx = cls(graph=graph, schema=schema, inventory=inventory)
-        for node_id, node in graph:
+        nodes = graph.nodes
+        links: list[tuple[str, str, str, int]] = []
+        verdicts = ctx.verdicts
+        ctx.order = order = sorted_ids(nodes)
+        for node_id in order:
+            node = nodes[node_id]
+            inputs = node.get("inputs") if isinstance(node, dict) else None
+            if isinstance(inputs, dict):  # as Graph.links(): every node with an inputs object
+                for name, value in inputs.items():
+                    if is_link(value):
+                        links.append((node_id, name, value[0], value[1]))
             problem = _malformed(node)
             if problem is not None:
                 ctx.malformed[node_id] = problem
@@ -79,11 +101,29 @@ class Context:
             if node_schema is None:
                 ctx.unknown.add(node_id)
                 continue
-            inputs = node["inputs"]
-            ctx.views[node_id] = NodeView(
-                node_id, node["class_type"], node_schema, inputs, node_schema.live_inputs(inputs)
-            )
+            plan = plan_for(node_schema)
+            specs = plan.specs if plan is not None else node_schema.live_inputs(inputs)
+            ctx.views[node_id] = NodeView(node_id, node["class_type"], node_schema, inputs, specs)
+            verdicts[node_id] = ANY_RULE if plan is None else -1
+        ctx._links = links
+        views = ctx.views
+        for node_id, verdict in verdicts.items():  # after all views exist: links look at sources
+            if verdict < 0:
+                view = views[node_id]
+                verdicts[node_id] = node_clean(plan_for(view.schema), view.inputs, views)
         return ctx
+
+    def links(self) -> list[tuple[str, str, str, int]]:
+        """``Graph.links()`` as a list, computed once: ``(node_id, input, source_id, output_index)``."""
+        if self._links is None:
+            self._links = list(self.graph.links())
+        return self._links
+
+    def checked_views(self, family: str) -> list[NodeView]:
+        """The views the node rules of *family* must look at (in node order), per the pre-check."""
+        least = COMBO_RULES if family == COMBO_FAMILY else ANY_RULE
+        verdicts = self.verdicts
+        return [v for v in self.views.values() if verdicts.get(v.id, ANY_RULE) >= least]
 
     def source_output(self, source_id: str, index: int) -> str | None:
         """Type of output *index* of node *source_id* (None if that node or slot does not exist)."""
@@ -105,6 +145,13 @@ class Context:
             if len(found) >= limit:
                 break
         return found
+
+
+def sorted_ids(nodes: dict[str, Any]) -> list[str]:
+    """Node ids in :func:`node_sort_key` order (all-ASCII-digit ids, the usual case, sort by int)."""
+    if all(k.isascii() and k.isdigit() for k in nodes):
+        return sorted(nodes, key=int)
+    return sorted(nodes, key=node_sort_key)
 
 
 def link_example(ctx: Context, view: NodeView, type_name: str) -> str:

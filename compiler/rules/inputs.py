@@ -95,6 +95,8 @@ def _type_fix(expected: str, value: Any) -> str:
             return f"write {int(number)} (a number, not a string)"
         return f"write {number} (a number, not a string)" if "FLOAT" in types else "use an integer"
     if "INT" in types and isinstance(value, float):
+        if value != value or value in (float("inf"), float("-inf")):  # NaN/Infinity: Python's json reads them
+            return "use an integer"
         lo, hi = int(value // 1), int(-(-value // 1))
         return f"write {lo}" if lo == hi else f"use an integer such as {lo} or {hi}"
     if "BOOLEAN" in types:

@@ -66,9 +66,11 @@ def link_type(ctx: Context, view: NodeView) -> Iterator[Hit]:
 def cycle(ctx: Context) -> Iterator[Hit]:
     """Links that form a loop; ComfyUI cannot order the nodes. Reported once, on the lowest node id."""
     edges: dict[str, list[str]] = {nid: [] for nid in ctx.graph.nodes}
-    for node_id, _name, source, _index in ctx.graph.links():
+    for node_id, _name, source, _index in ctx.links():
         if source in edges:
             edges[source].append(node_id)
+    if _acyclic(edges):
+        return  # the usual case: skip the component search
     for component in _strong_components(edges):
         if len(component) == 1 and component[0] not in edges[component[0]]:
             continue
@@ -76,13 +78,30 @@ def cycle(ctx: Context) -> Iterator[Hit]:
         inside = set(members)
         links = [
             f'{dst}.{name} <- "{src}"'
-            for dst, name, src, _i in ctx.graph.links()
+            for dst, name, src, _i in ctx.links()
             if dst in inside and src in inside
         ]
         path = " -> ".join(f"{m}({ctx.graph.title(m)})" for m in members)
         yield Hit(
             members[0], None, f"nodes form a cycle: {path}", f"break one of these links: {', '.join(links)}"
         )
+
+
+def _acyclic(edges: dict[str, list[str]]) -> bool:
+    """Kahn's algorithm: True when every node can be ordered (no loop, no self-link)."""
+    pending = dict.fromkeys(edges, 0)
+    for targets in edges.values():
+        for target in targets:
+            pending[target] += 1
+    ready = [n for n, count in pending.items() if not count]
+    done = 0
+    while ready:
+        done += 1
+        for target in edges[ready.pop()]:
+            pending[target] -= 1
+            if not pending[target]:
+                ready.append(target)
+    return done == len(edges)
 
 
 def _strong_components(edges: dict[str, list[str]]) -> list[list[str]]:

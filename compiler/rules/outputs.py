@@ -29,7 +29,7 @@ def unused_node(ctx: Context) -> Iterator[Hit]:
         return
     roots += [*ctx.unknown, *ctx.malformed]  # they might be outputs: count their inputs as used
     upstream: dict[str, list[str]] = {}
-    for node_id, _name, source, _index in ctx.graph.links():
+    for node_id, _name, source, _index in ctx.links():
         upstream.setdefault(node_id, []).append(source)
     used, todo = set(roots), list(roots)
     while todo:
@@ -37,7 +37,7 @@ def unused_node(ctx: Context) -> Iterator[Hit]:
             if source not in used:
                 used.add(source)
                 todo.append(source)
-    for node_id, _node in ctx.graph:
+    for node_id in ctx.order or [n for n, _ in ctx.graph]:
         if node_id not in used and node_id in ctx.views:
             yield Hit(
                 node_id,
