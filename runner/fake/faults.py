@@ -36,8 +36,8 @@ class Faults:
     """Mutable fault switches; every field is read live by the running server."""
 
     # --- websocket -----------------------------------------------------------------------------
-    # Close a socket abruptly (no close frame handshake wait) after it has been sent N text frames
-    # (counting the first `status`). None = never.
+    # Cut a socket's TCP connection (no close frame) once it has been sent N frames, text or
+    # binary, counting the first `status`. None = never.
     ws_drop_after: int | None = None
     # True: the drop fires once (the switch resets itself to None after the first drop);
     # False: every socket is dropped after N frames.
@@ -80,8 +80,8 @@ class Faults:
     view_truncate_after: int | None = None
 
     # --- hostile HTTP bodies -------------------------------------------------------------------
-    # Routes (paths without the /api prefix, e.g. "/history", "/prompt", "/queue") whose 2xx JSON
-    # answer is replaced by a truncated, unparsable JSON text (still application/json).
+    # Routes (e.g. "/history", "/prompt", "/queue"; with or without "/api"; a route also covers the
+    # paths below it) whose JSON answer becomes a truncated, unparsable text (still application/json).
     malformed_json_routes: set[str] = field(default_factory=set)
     # Routes whose JSON answer keeps its status but gets the wrong types (numbers become strings,
     # strings lists, lists objects, empty objects lists; object keys are kept).
@@ -98,7 +98,7 @@ class Faults:
     # Replace output file names in `executed` and /history by these hostile names (cycled), while
     # the real files stay where they are. None = honest names. Try `EVIL_FILENAMES`.
     evil_filenames: tuple[str, ...] | None = None
-    # Routes whose 2xx JSON answer is passed through this function: any hostile *shape* beyond
+    # Routes whose JSON answer is passed through this function: any hostile *shape* beyond
     # `wrong_types_routes` (added for the reliability suite), e.g.
     # {"/history": lambda body: {pid: {"status": "x"} for pid in body}}.
     json_replace_routes: dict[str, Callable[[Any], Any]] = field(default_factory=dict)
