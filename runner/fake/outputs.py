@@ -19,6 +19,9 @@ from comfyreel.runner.fake import media
 from comfyreel.runner.fake.semantics import Semantics, Stream
 
 DEFAULT_UI_KEYS = {"VHS_VideoCombine": "gifs"}
+#: Render budget (width x height x frames). Beyond it the fake fails like a GPU would (CUDA OOM)
+#: instead of spending minutes encoding: 1.5e9 is ~2x a 1920x1080x257 LTX-2 render.
+MAX_PIXELS = 1_500_000_000
 _IMAGE_INPUTS = ("images", "image", "frames", "pixels")
 
 
@@ -113,7 +116,7 @@ class Saver:
         return None
 
     async def _images(self, prefix: str, stream: Stream | None, root: Path, type_: str) -> dict[str, Any]:
-        stream = stream or Stream(key="empty")
+        stream = _budget(stream or Stream(key="empty"))
         folder, filename, counter, subfolder = save_path(prefix, root, stream.width, stream.height)
         results = []
         for index in range(stream.frames):
@@ -126,7 +129,7 @@ class Saver:
         return {"images": results}
 
     async def _video(self, prefix: str, stream: Stream | None, key: str, animated: bool) -> dict[str, Any]:
-        stream = stream or Stream(key="empty")
+        stream = _budget(stream or Stream(key="empty"))
         folder, filename, counter, subfolder = save_path(prefix, self.output_dir, stream.width, stream.height)
         name = f"{filename}_{counter:05}_.mp4"
         await asyncio.to_thread(
@@ -154,6 +157,14 @@ class Saver:
         seconds = stream.audio_seconds or max(1.0, stream.frames / (stream.fps or 24.0))
         await asyncio.to_thread(media.write_flac, folder / name, stream.audio_key or stream.key, seconds)
         return {"audio": [{"filename": name, "subfolder": subfolder, "type": "output"}]}
+
+
+def _budget(stream: Stream) -> Stream:
+    if stream.width * stream.height * stream.frames > MAX_PIXELS:
+        from comfyreel.runner.fake.faults import OOM_EXCEPTION_TYPE, OOM_MESSAGE
+
+        raise SaveError(OOM_EXCEPTION_TYPE, OOM_MESSAGE)
+    return stream
 
 
 def semantics_is_output(class_type: str, prompt: dict[str, Any], node_id: str) -> bool:

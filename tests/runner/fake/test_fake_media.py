@@ -206,3 +206,15 @@ def test_counter_continues_after_existing_files(comfy_fake):
     second = render(comfy_fake, ltx_graph(audio=False, length=9, seed=7))
     assert (first.name, second.name) == ("ltx_00001_.mp4", "ltx_00002_.mp4")
     assert first.parent.name == second.parent.name == "video"
+
+
+def test_absurd_sizes_fail_like_a_gpu_instead_of_hanging(comfy_fake):
+    graph = ltx_graph(width=16384, height=16384, length=16384, audio=False)
+    answer = requests.post(f"{comfy_fake.url}/prompt", json={"prompt": graph}, timeout=10)
+    prompt_id = answer.json()["prompt_id"]
+    deadline = time.monotonic() + 10
+    while not (body := requests.get(f"{comfy_fake.url}/history/{prompt_id}", timeout=5).json()):
+        assert time.monotonic() < deadline
+        time.sleep(0.02)
+    error = body[prompt_id]["status"]["messages"][-1]
+    assert error[0] == "execution_error" and error[1]["exception_type"] == "torch.OutOfMemoryError"
