@@ -83,20 +83,20 @@ async def post_prompt(request: web.Request) -> web.Response:
     core = _core(request)
     try:
         data = await _json_body(request)
-        if not isinstance(data, dict):
-            raise ValueError("body is not a JSON object")
-        if "number" in data:
+        if not isinstance(data, (dict, list, str)):  # `"number" in 5` raises in ComfyUI too
+            raise TypeError("body is not a container")
+        if "number" in data and isinstance(data, dict):
             number: int | float = float(data["number"])
         else:
             number = core.number
-            if data.get("front"):
+            if isinstance(data, dict) and data.get("front"):
                 number = -number
             core.number += 1
     except Exception:
         return web.Response(status=500, text="500 Internal Server Error\n\nServer got itself in trouble")
     with core.lock:
         core.prompts_seen.append(data)
-    if "prompt" not in data:
+    if not isinstance(data, dict) or "prompt" not in data:  # a list or string body: no_prompt, as ComfyUI
         error = {
             "type": "no_prompt",
             "message": "No prompt provided",

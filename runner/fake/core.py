@@ -60,7 +60,7 @@ class Core:
         self.catalog, self.faults, self.version, self.device = catalog, faults, version, device
         self.lock = threading.RLock()
         self.number = 0
-        self.prompts_seen: list[dict[str, Any]] = []
+        self.prompts_seen: list[Any] = []
         self.interrupts: list[InterruptRecord] = []
         self.queue = PromptQueue()
         self.history = History()

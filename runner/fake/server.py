@@ -209,8 +209,8 @@ class FakeComfyUI:
 
     # -- inspection (copies; safe from any thread) ------------------------------------------------
     @property
-    def prompts_seen(self) -> list[dict[str, Any]]:
-        """Every POST /prompt body received (parsed JSON objects), rejected ones included."""
+    def prompts_seen(self) -> list[Any]:
+        """Every parsable POST /prompt body received (normally JSON objects), rejected ones included."""
         core = self._need_core()
         with core.lock:
             return copy.deepcopy(core.prompts_seen)

@@ -119,3 +119,14 @@ def test_save_audio_reports_audio(comfy_fake):
         "audio": [{"filename": "tone_00001_.flac", "subfolder": "audio", "type": "output"}]
     }
     assert (comfy_fake.output_dir / "audio" / "tone_00001_.flac").stat().st_size > 1000
+
+
+def test_odd_prompt_bodies_answer_like_comfyui(comfy_fake):
+    url = f"{comfy_fake.url}/prompt"
+    assert requests.post(url, data="{not json", timeout=5).status_code == 500
+    assert requests.post(url, data="5", timeout=5).status_code == 500
+    listed = requests.post(url, json=["prompt"], timeout=5)
+    assert listed.status_code == 400 and listed.json()["error"]["type"] == "no_prompt"
+    ok = requests.post(url, json={"prompt": {"1": IMG, "2": save("1")}}, timeout=5).json()
+    assert ok["number"] == 1  # the list body consumed number 0; the unparsable ones did not
+    assert comfy_fake.prompts_seen[0] == ["prompt"]
