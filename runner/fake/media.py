@@ -8,6 +8,7 @@ re-encodes comparable with SSIM/PSNR.
 
 from __future__ import annotations
 
+import hashlib
 import struct
 import zlib
 from fractions import Fraction
@@ -19,11 +20,8 @@ AUDIO_RATE = 44100
 
 
 def _rng(key: str) -> np.random.Generator:
-    return np.random.default_rng(
-        int(key[:16], 16)
-        if key and all(c in "0123456789abcdef" for c in key[:16])
-        else abs(hash(key)) % (2**63)
-    )
+    # sha256, not hash(): str hashes change between processes (PYTHONHASHSEED).
+    return np.random.default_rng(int.from_bytes(hashlib.sha256(key.encode()).digest()[:8], "big"))
 
 
 class Pattern:

@@ -218,3 +218,25 @@ def test_absurd_sizes_fail_like_a_gpu_instead_of_hanging(comfy_fake):
         time.sleep(0.02)
     error = body[prompt_id]["status"]["messages"][-1]
     assert error[0] == "execution_error" and error[1]["exception_type"] == "torch.OutOfMemoryError"
+
+
+def test_media_bytes_do_not_depend_on_the_process(tmp_path):
+    import subprocess
+    import sys
+
+    code = (
+        "import sys, hashlib; from pathlib import Path; from comfyreel.runner.fake.media import write_mp4;"
+        "p = Path(sys.argv[1]); write_mp4(p, 'empty', 32, 32, 3, 8.0, audio_key='x');"
+        "print(hashlib.sha256(p.read_bytes()).hexdigest())"
+    )
+    digests = {
+        subprocess.run(
+            [sys.executable, "-c", code, str(tmp_path / f"{seed}.mp4")],
+            check=True,
+            text=True,
+            capture_output=True,
+            env={"PYTHONHASHSEED": str(seed), "PATH": ""},
+        ).stdout
+        for seed in (1, 2)
+    }
+    assert len(digests) == 1
