@@ -26,8 +26,9 @@ from comfyreel.compiler.rules.quick import (
     ANY_RULE,
     COMBO_FAMILY,
     COMBO_RULES,
-    node_clean,
+    Plan,
     plan_for,
+    scan_node,
 )
 
 
@@ -86,31 +87,40 @@ class Context:
         links: list[tuple[str, str, str, int]] = []
         verdicts = ctx.verdicts
         ctx.order = order = sorted_ids(nodes)
+        rows: list[tuple[str, dict[str, Any], Plan | None]] = []
+        views = ctx.views
         for node_id in order:
             node = nodes[node_id]
-            inputs = node.get("inputs") if isinstance(node, dict) else None
-            if isinstance(inputs, dict):  # as Graph.links(): every node with an inputs object
-                for name, value in inputs.items():
-                    if is_link(value):
-                        links.append((node_id, name, value[0], value[1]))
-            problem = _malformed(node)
-            if problem is not None:
-                ctx.malformed[node_id] = problem
-                continue
-            node_schema = schema.get(node["class_type"])
+            class_type = node.get("class_type") if type(node) is dict else None
+            inputs = node.get("inputs") if type(class_type) is str and class_type else None
+            if type(inputs) is not dict:  # the usual case is a plain dict with both keys
+                problem = _malformed(node)
+                if problem is not None:
+                    ctx.malformed[node_id] = problem
+                    inputs = node.get("inputs") if isinstance(node, dict) else None
+                    if isinstance(inputs, dict):  # as Graph.links(): every node with an inputs object
+                        rows.append((node_id, inputs, None))
+                    continue
+                class_type, inputs = node["class_type"], node["inputs"]
+            node_schema = schema.get(class_type)
             if node_schema is None:
                 ctx.unknown.add(node_id)
+                rows.append((node_id, inputs, None))
                 continue
             plan = plan_for(node_schema)
             specs = plan.specs if plan is not None else node_schema.live_inputs(inputs)
-            ctx.views[node_id] = NodeView(node_id, node["class_type"], node_schema, inputs, specs)
-            verdicts[node_id] = ANY_RULE if plan is None else -1
+            views[node_id] = NodeView(node_id, class_type, node_schema, inputs, specs)
+            rows.append((node_id, inputs, plan))
+            if plan is None:
+                verdicts[node_id] = ANY_RULE
+        for node_id, inputs, plan in rows:  # after all views exist: links look at their sources
+            if plan is not None:
+                verdicts[node_id] = scan_node(plan, node_id, inputs, views, links)
+                continue
+            for name, value in inputs.items():
+                if is_link(value):
+                    links.append((node_id, name, value[0], value[1]))
         ctx._links = links
-        views = ctx.views
-        for node_id, verdict in verdicts.items():  # after all views exist: links look at sources
-            if verdict < 0:
-                view = views[node_id]
-                verdicts[node_id] = node_clean(plan_for(view.schema), view.inputs, views)
         return ctx
 
     def links(self) -> list[tuple[str, str, str, int]]:

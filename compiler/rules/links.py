@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 from collections.abc import Iterator
+from typing import Any
 
 from comfyreel.compiler.graph import node_sort_key
 from comfyreel.compiler.object_info import types_compatible
@@ -65,12 +66,12 @@ def link_type(ctx: Context, view: NodeView) -> Iterator[Hit]:
 
 def cycle(ctx: Context) -> Iterator[Hit]:
     """Links that form a loop; ComfyUI cannot order the nodes. Reported once, on the lowest node id."""
+    if _acyclic(ctx.graph.nodes, ctx.links()):
+        return  # the usual case: skip the component search
     edges: dict[str, list[str]] = {nid: [] for nid in ctx.graph.nodes}
     for node_id, _name, source, _index in ctx.links():
         if source in edges:
             edges[source].append(node_id)
-    if _acyclic(edges):
-        return  # the usual case: skip the component search
     for component in _strong_components(edges):
         if len(component) == 1 and component[0] not in edges[component[0]]:
             continue
@@ -87,21 +88,26 @@ def cycle(ctx: Context) -> Iterator[Hit]:
         )
 
 
-def _acyclic(edges: dict[str, list[str]]) -> bool:
+def _acyclic(nodes: dict[str, Any], links: list[tuple[str, str, str, int]]) -> bool:
     """Kahn's algorithm: True when every node can be ordered (no loop, no self-link)."""
-    pending = dict.fromkeys(edges, 0)
-    for targets in edges.values():
-        for target in targets:
-            pending[target] += 1
+    pending = dict.fromkeys(nodes, 0)
+    downstream: dict[str, list[str]] = {}
+    for node_id, _name, source, _index in links:
+        if source in pending:
+            pending[node_id] += 1
+            if source in downstream:
+                downstream[source].append(node_id)
+            else:
+                downstream[source] = [node_id]
     ready = [n for n, count in pending.items() if not count]
     done = 0
     while ready:
         done += 1
-        for target in edges[ready.pop()]:
+        for target in downstream.get(ready.pop(), ()):
             pending[target] -= 1
             if not pending[target]:
                 ready.append(target)
-    return done == len(edges)
+    return done == len(pending)
 
 
 def _strong_components(edges: dict[str, list[str]]) -> list[list[str]]:

@@ -17,9 +17,11 @@ import math
 from collections.abc import Callable, Mapping
 from typing import Any, NamedTuple
 
+from comfyreel.compiler.graph import is_link
 from comfyreel.compiler.object_info import (
     ANY,
     DYNAMIC_TYPES,
+    MATCHTYPE,
     PRIMITIVE_TYPES,
     InputSpec,
     NodeSchema,
@@ -45,16 +47,13 @@ CLEAN, COMBO_RULES, ANY_RULE = 0, 1, 2
 COMBO_FAMILY = "combos"
 
 
-class InputPlan(NamedTuple):
-    literal: Callable[[Any], int] | None  # -> CLEAN / COMBO_RULES / ANY_RULE; None: always ANY_RULE
-    link_type: str  # what a link into this input must give ("COMBO" for combos)
-    multiselect: bool  # a combo that takes a list of options
-
-
 class Plan(NamedTuple):
     specs: dict[str, InputSpec]  # the live inputs (hidden ones dropped), shared: do not mutate
     required: tuple[str, ...]
-    inputs: dict[str, InputPlan]
+    #: per input: literal check -> CLEAN / COMBO_RULES / ANY_RULE (None: a literal is always wrong)
+    literal: dict[str, Callable[[Any], int] | None]
+    link_types: dict[str, str]  # per input: what a link into it must give ("COMBO" for combos)
+    multiselect: frozenset[str]  # combos that take a list of options
 
 
 def plan_for(schema: NodeSchema) -> Plan | None:
@@ -72,14 +71,16 @@ def _build(schema: NodeSchema) -> Plan | None:
     return Plan(
         specs=specs,
         required=tuple(n for n, s in specs.items() if s.required),
-        inputs={n: _input_plan(s) for n, s in specs.items()},
+        literal={n: _literal_plan(s) for n, s in specs.items()},
+        link_types={n: "COMBO" if s.is_combo else s.link_type for n, s in specs.items()},
+        multiselect=frozenset(n for n, s in specs.items() if s.is_combo and s.multiselect),
     )
 
 
-def _input_plan(spec: InputSpec) -> InputPlan:
+def _literal_plan(spec: InputSpec) -> Callable[[Any], int] | None:
     if spec.is_combo:
-        return InputPlan(_combo_check(spec), "COMBO", spec.multiselect)
-    return InputPlan(_literal_check(spec) if spec.accepts_literal else None, spec.link_type, False)
+        return _combo_check(spec)
+    return _literal_check(spec) if spec.accepts_literal else None
 
 
 def _combo_check(spec: InputSpec) -> Callable[[Any], int]:
@@ -150,40 +151,70 @@ def _compatible(received: str, expected: str) -> bool:
     return ok
 
 
-def node_clean(plan: Plan, inputs: Mapping[str, Any], views: Mapping[str, Any]) -> int:
+def scan_node(
+    plan: Plan,
+    node_id: str,
+    inputs: Mapping[str, Any],
+    views: Mapping[str, Any],
+    links: list[tuple[str, str, str, int]],
+) -> int:
     """Which node rules can fire for a node with these *inputs* (*views*: the context's views).
 
     :data:`CLEAN`: none; :data:`COMBO_RULES`: only the combo family; :data:`ANY_RULE`: any of them.
+    Appends the node's links to *links* on the way, as ``Graph.links()`` yields them.
     """
+    verdict = CLEAN
     for name in plan.required:
         if name not in inputs:
-            return ANY_RULE
-    checks = plan.inputs
-    verdict = CLEAN
+            verdict = ANY_RULE
+            break
+    literal = plan.literal
+    link_types = plan.link_types
     for name, value in inputs.items():
-        check = checks.get(name)
-        if check is None:
-            return ANY_RULE  # unknown (or hidden) input: let the rules speak
         if isinstance(value, list):
-            if type(value) is list and len(value) == 2 and type(value[0]) is str and type(value[1]) is int:
-                src = views.get(value[0])
-                if src is None:
-                    return ANY_RULE
+            if len(value) == 2 and type(value[0]) is str and type(value[1]) is int:
+                source, index = value
+                links.append((node_id, name, source, index))
+                if verdict == ANY_RULE:
+                    continue
+                expected = link_types.get(name)
+                src = views.get(source)
+                if expected is None or src is None:
+                    verdict = ANY_RULE  # unknown input, or a source that is missing/unchecked
+                    continue
                 outputs = src.schema.outputs
-                index = value[1]
                 if not 0 <= index < len(outputs):
-                    return ANY_RULE
-                received = src.schema.output_type(index)
-                if received != check.link_type and not _compatible(received, check.link_type):
-                    return ANY_RULE
+                    verdict = ANY_RULE
+                    continue
+                received = outputs[index]
+                if received == MATCHTYPE:
+                    received = ANY
+                if received != expected and not _compatible(received, expected):
+                    verdict = ANY_RULE
                 continue
-            if not check.multiselect or check.literal is None:
-                return ANY_RULE
-        elif check.literal is None:
-            return ANY_RULE
-        result = check.literal(value)
-        if result == ANY_RULE:
-            return ANY_RULE
+            if is_link(value):  # str/int subclasses: still a link, let the rules judge it
+                links.append((node_id, name, value[0], value[1]))
+                verdict = ANY_RULE
+                continue
+            if verdict == ANY_RULE:
+                continue
+            if name not in plan.multiselect:
+                verdict = ANY_RULE  # a list that is not a link
+                continue
+        elif verdict == ANY_RULE:
+            continue
+        check = literal.get(name, _UNKNOWN)
+        if check is None or check is _UNKNOWN:
+            verdict = ANY_RULE
+            continue
+        result = check(value)
         if result > verdict:
             verdict = result
     return verdict
+
+
+def _unknown(value: Any) -> int:  # a marker: an input the schema does not list (or a hidden one)
+    return ANY_RULE
+
+
+_UNKNOWN = _unknown
