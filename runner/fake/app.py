@@ -107,7 +107,12 @@ async def post_prompt(request: web.Request) -> web.Response:
     prompt = data["prompt"]
     prompt_id = str(data.get("prompt_id", uuid.uuid4()))
     targets = data.get("partial_execution_targets")
-    verdict = validate_prompt(prompt, core.catalog, targets if isinstance(targets, list) else None)
+    verdict = validate_prompt(
+        prompt,
+        core.catalog,
+        targets if isinstance(targets, list) else None,
+        input_exists=lambda name: core.input_file(name) is not None,
+    )
     extra_data = data.get("extra_data") if isinstance(data.get("extra_data"), dict) else {}
     if "client_id" in data:
         extra_data["client_id"] = data["client_id"]
@@ -253,15 +258,43 @@ async def _stream_file(request: web.Request, core: Core, path: Path) -> web.Stre
     return response
 
 
+async def post_upload_image(request: web.Request) -> web.Response:
+    """ComfyUI's /upload/image: multipart `image` (+ `subfolder`, `type`, `overwrite`)."""
+    core = _core(request)
+    post = await request.post()
+    image = post.get("image")
+    type_ = str(post.get("type") or "input")
+    base = core.dir_for_type(type_)
+    if base is None or not isinstance(image, web.FileField) or not image.filename:
+        return web.Response(status=400)
+    subfolder = str(post.get("subfolder", ""))
+    folder = Path(os.path.abspath(os.path.join(base, os.path.normpath(subfolder))))
+    target = Path(os.path.abspath(folder / image.filename))
+    if os.path.commonpath((str(base), str(target))) != str(base):
+        return web.Response(status=400)
+    folder.mkdir(parents=True, exist_ok=True)
+    data = image.file.read()
+    filename = image.filename
+    if str(post.get("overwrite")) not in ("true", "1"):
+        stem, ext = os.path.splitext(filename)
+        counter = 1
+        while target.exists() and target.read_bytes() != data:  # same bytes: a duplicate, kept
+            filename = f"{stem} ({counter}){ext}"
+            target = folder / filename
+            counter += 1
+    target.write_bytes(data)
+    return web.json_response({"name": filename, "subfolder": subfolder, "type": type_})
+
+
 # -- schema / info ---------------------------------------------------------------------------------
 async def get_object_info(request: web.Request) -> web.Response:
-    return web.json_response(_core(request).catalog.nodes)
+    return web.json_response(_core(request).object_info())
 
 
 async def get_object_info_node(request: web.Request) -> web.Response:
     core = _core(request)
     name = request.match_info["node_class"]
-    entry = core.catalog.get(name)
+    entry = core.object_info().get(name)
     return web.json_response({name: entry} if entry is not None else {})
 
 
@@ -320,6 +353,7 @@ def build_app(core: Core) -> web.Application:
         ("POST", "/interrupt", post_interrupt),
         ("POST", "/free", post_free),
         ("GET", "/view", get_view),
+        ("POST", "/upload/image", post_upload_image),
         ("GET", "/object_info", get_object_info),
         ("GET", "/object_info/{node_class}", get_object_info_node),
         ("GET", "/system_stats", get_system_stats),

@@ -77,6 +77,7 @@ class Core:
             timing=timing,
             saver=self.saver,
         )
+        self.executor.resolve_input = self.input_file
 
     def start(self) -> None:
         """Start the publisher and the worker (on the running loop)."""
@@ -113,6 +114,46 @@ class Core:
             applied = True
         with self.lock:
             self.interrupts.append(InterruptRecord(requested, running, applied, time.time()))
+
+    def input_file(self, name: str) -> Path | None:
+        """Resolve a LoadImage value ("x.png", "sub/x.png", "x.png [output]") to an existing file."""
+        base, folder = name, self.input_dir
+        for tag, path in (
+            (" [output]", self.output_dir),
+            (" [input]", self.input_dir),
+            (" [temp]", self.temp_dir),
+        ):
+            if name.endswith(tag):
+                base, folder = name[: -len(tag)], path
+        if "\x00" in base:
+            return None
+        candidate = (folder / base).resolve()
+        if not candidate.is_relative_to(folder.resolve()) or not candidate.is_file():
+            return None
+        return candidate
+
+    def input_files(self) -> list[str]:
+        """Files under the input dir, as LoadImage lists them."""
+        root = self.input_dir
+        if not root.is_dir():
+            return []
+        return sorted(p.relative_to(root).as_posix() for p in root.rglob("*") if p.is_file())
+
+    def object_info(self) -> dict[str, Any]:
+        """The catalog, with LoadImage's combo listing the input files (as ComfyUI fills it)."""
+        nodes = dict(self.catalog.nodes)
+        for name in ("LoadImage", "LoadImageMask"):
+            entry = nodes.get(name)
+            if entry is not None:
+                spec = entry["input"]["required"]["image"]
+                nodes[name] = {
+                    **entry,
+                    "input": {
+                        **entry["input"],
+                        "required": {**entry["input"]["required"], "image": [self.input_files(), *spec[1:]]},
+                    },
+                }
+        return nodes
 
     def dir_for_type(self, type_: str) -> Path | None:
         return {"output": self.output_dir, "temp": self.temp_dir, "input": self.input_dir}.get(type_)

@@ -17,7 +17,9 @@ import json
 import logging
 import struct
 import time
+from collections.abc import Callable
 from dataclasses import dataclass, field
+from pathlib import Path
 from typing import Any
 
 from comfyreel.runner.fake import media
@@ -97,6 +99,7 @@ class Executor:
         self._wakeup = asyncio.Event()
         self.queue.bind(self._wakeup)
         self._task: asyncio.Task[None] | None = None
+        self.resolve_input: Callable[[str], Path | None] | None = None  # set by Core (LoadImage files)
 
     # -- lifecycle -----------------------------------------------------------------------------
     def start(self) -> None:
@@ -158,7 +161,7 @@ class Executor:
         self._msg("execution_cached", {"nodes": cached, "prompt_id": pid, "timestamp": now_ms()}, messages)
         order = execution_order(prompt, item.outputs, self.catalog, set(cached))
         progress: dict[str, dict[str, Any]] = {}
-        semantics = Semantics(prompt)
+        semantics = Semantics(prompt, self.resolve_input)
         executed: list[str] = []
         ui_outputs: dict[str, Any] = {}
         meta: dict[str, Any] = {}

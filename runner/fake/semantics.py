@@ -12,7 +12,9 @@ from __future__ import annotations
 
 import hashlib
 import json
+from collections.abc import Callable
 from dataclasses import dataclass, replace
+from pathlib import Path
 from typing import Any
 
 #: Inputs that never change pixels (where and how a file is saved).
@@ -72,8 +74,9 @@ def _hash(obj: Any) -> str:
 class Semantics:
     """Memoised symbolic evaluation of one API graph."""
 
-    def __init__(self, prompt: dict[str, Any]) -> None:
+    def __init__(self, prompt: dict[str, Any], resolve: Callable[[str], Path | None] | None = None) -> None:
         self.prompt = prompt
+        self.resolve = resolve  # LoadImage value -> file, for its size and content
         self._memo: dict[str, Stream] = {}
 
     def key(self, node_id: str) -> str:
@@ -119,6 +122,12 @@ class Semantics:
         out = base
         if main is not None:
             out = replace(main, key=base.key)
+        if class_type in ("LoadImage", "LoadImageMask") and self.resolve is not None:
+            path = self.resolve(str(inputs.get("image", "")))
+            if path is not None:
+                width, height = _image_size(path)
+                digest = hashlib.sha256(path.read_bytes()).hexdigest()
+                return replace(out, key=_hash([base.key, digest]), width=width, height=height, frames=1)
         if class_type in _LATENT_SOURCES or ("width" in inputs and "height" in inputs and main is None):
             frames = inputs.get("length", inputs.get("batch_size", 1))
             out = replace(
@@ -162,3 +171,15 @@ class Semantics:
         elif class_type not in ("LTXVEmptyLatentAudio",):
             out = replace(out, audio_key=base.key)
         return out
+
+
+def _image_size(path: Path) -> tuple[int, int]:
+    """(width, height) of an image file (PyAV decodes PNG, JPEG, WebP...); 64x64 if unreadable."""
+    try:
+        import av
+
+        with av.open(str(path)) as container:
+            ctx = container.streams.video[0].codec_context
+            return int(ctx.width), int(ctx.height)
+    except Exception:
+        return 64, 64

@@ -8,13 +8,17 @@ ignored, and the prompt is accepted when at least one output validates.
 
 from __future__ import annotations
 
-import math
+from collections.abc import Callable
 from dataclasses import dataclass, field
 from typing import Any
 
 from comfyreel.runner.fake.catalog import Catalog
 
 _FAKE_TB = '  File "<FAKE>/execution.py", line 1010, in validate_prompt\n    m = await validate_inputs(prompt_id, prompt, o, validated)\n'  # noqa: E501
+
+
+#: (class_type, input) pairs validated by file existence (ComfyUI's VALIDATE_INPUTS), not by combo.
+_FILE_INPUTS = {("LoadImage", "image"), ("LoadImageMask", "image")}
 
 
 @dataclass
@@ -54,7 +58,10 @@ def _types_match(received: str, expected: Any) -> bool:
 
 
 class _Validator:
-    def __init__(self, prompt: dict[str, Any], catalog: Catalog) -> None:
+    def __init__(
+        self, prompt: dict[str, Any], catalog: Catalog, input_exists: Callable[[str], bool] | None = None
+    ) -> None:
+        self.input_exists = input_exists
         self.prompt = prompt
         self.catalog = catalog
         self.validated: dict[str, tuple[bool, list[dict[str, Any]]]] = {}
@@ -84,6 +91,18 @@ class _Validator:
             if _is_link(value):
                 if not self._link(node_id, name, value, input_type, info, errors):
                     valid = False
+                continue
+            if (class_type, name) in _FILE_INPUTS and self.input_exists is not None:
+                # LoadImage & co. have VALIDATE_INPUTS: the file must exist; the combo is not checked.
+                if not (isinstance(value, str) and self.input_exists(value)):
+                    errors.append(
+                        _err(
+                            "custom_validation_failed",
+                            "Custom validation failed for node",
+                            f"{name} - Invalid image file: {value}",
+                            {"input_name": name, "input_config": info, "received_value": value},
+                        )
+                    )
                 continue
             self._value(name, value, input_type, extra, info, errors, inputs)
         result = (not errors and valid, errors)
@@ -170,8 +189,6 @@ class _Validator:
                 value = int(value)
             elif input_type == "FLOAT":
                 value = float(value)
-                if math.isnan(value):
-                    raise ValueError("NaN is not a valid FLOAT")
             elif input_type == "STRING":
                 value = str(value)
             elif input_type == "BOOLEAN":
@@ -244,7 +261,12 @@ def _type_name(ex: BaseException) -> str:
     return type(ex).__qualname__ if module == "builtins" else f"{module}.{type(ex).__qualname__}"
 
 
-def validate_prompt(prompt: Any, catalog: Catalog, partial_targets: list[str] | None = None) -> Verdict:
+def validate_prompt(
+    prompt: Any,
+    catalog: Catalog,
+    partial_targets: list[str] | None = None,
+    input_exists: Callable[[str], bool] | None = None,
+) -> Verdict:
     """Validate *prompt* like ComfyUI's `execution.validate_prompt`."""
     if not isinstance(prompt, dict):
         return Verdict(
@@ -281,7 +303,7 @@ def validate_prompt(prompt: Any, catalog: Catalog, partial_targets: list[str] | 
     if not outputs:
         return Verdict(False, _err("prompt_no_outputs", "Prompt has no outputs"))
 
-    validator = _Validator(prompt, catalog)
+    validator = _Validator(prompt, catalog, input_exists)
     good: list[str] = []
     output_errors: list[tuple[str, list[dict[str, Any]]]] = []
     node_errors: dict[str, Any] = {}

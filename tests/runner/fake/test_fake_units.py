@@ -130,3 +130,38 @@ def test_odd_prompt_bodies_answer_like_comfyui(comfy_fake):
     ok = requests.post(url, json={"prompt": {"1": IMG, "2": save("1")}}, timeout=5).json()
     assert ok["number"] == 1  # the list body consumed number 0; the unparsable ones did not
     assert comfy_fake.prompts_seen[0] == ["prompt"]
+
+
+def test_upload_image_then_image_to_video(comfy_fake):
+    from comfyreel.runner.fake.media import Pattern, png_bytes
+
+    png = png_bytes(Pattern("upload", 40, 30).frame(0))
+    up = requests.post(
+        f"{comfy_fake.url}/upload/image", files={"image": ("start.png", png, "image/png")}, timeout=5
+    )
+    assert up.json() == {"name": "start.png", "subfolder": "", "type": "input"}
+    other = requests.post(
+        f"{comfy_fake.url}/upload/image", files={"image": ("start.png", b"x", "image/png")}, timeout=5
+    )
+    assert other.json()["name"] == "start (1).png"  # a different file under a taken name is renamed
+    info = requests.get(f"{comfy_fake.url}/object_info/LoadImage", timeout=5).json()
+    assert info["LoadImage"]["input"]["required"]["image"][0] == ["start (1).png", "start.png"]
+    graph = {"1": {"class_type": "LoadImage", "inputs": {"image": "start.png"}}, "2": save("1", "loaded")}
+    answer = requests.post(f"{comfy_fake.url}/prompt", json={"prompt": graph}, timeout=5)
+    assert answer.status_code == 200
+    comfy_fake.wait_idle(10)
+    import av
+
+    with av.open(str(comfy_fake.output_dir / "loaded_00001_.png")) as container:
+        ctx = container.streams.video[0].codec_context
+        assert (ctx.width, ctx.height) == (40, 30)  # LoadImage carries the uploaded file's size
+    missing = {"1": {"class_type": "LoadImage", "inputs": {"image": "nope.png"}}, "2": save("1")}
+    rejected = requests.post(f"{comfy_fake.url}/prompt", json={"prompt": missing}, timeout=5).json()
+    assert rejected["node_errors"]["1"]["errors"][0]["type"] == "custom_validation_failed"
+    evil = requests.post(
+        f"{comfy_fake.url}/upload/image",
+        files={"image": ("x.png", png)},
+        data={"subfolder": "../.."},
+        timeout=5,
+    )
+    assert evil.status_code == 400
