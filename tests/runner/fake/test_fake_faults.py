@@ -9,8 +9,8 @@ import pytest
 import requests
 import websocket
 from comfyreel.runner.fake import EVIL_FILENAMES, OOM_EXCEPTION_TYPE, FakeComfyUI, Faults
+from fake_graphs import ltx_graph
 from fake_trace_tools import client, types
-from test_fake_media import ltx_graph
 
 IMAGE = {
     "1": {"class_type": "EmptyImage", "inputs": {"width": 32, "height": 32, "batch_size": 2, "color": 255}},
