@@ -12,7 +12,7 @@ from __future__ import annotations
 from typing import Any
 
 import numpy as np
-from comfyreel.compiler.errors import MissingExtra
+from comfyreel.compiler.errors import MissingExtra, UsageError
 
 PSNR_CAP_DB = 100.0  # identical frames: report this instead of infinity (JSON has no inf)
 _C1 = (0.01 * 255) ** 2
@@ -38,9 +38,15 @@ def available() -> bool:
 
 def pick_device(device: str | None = None) -> str:
     """``device`` if given, else "cuda" when a GPU is visible, else "cpu"."""
-    if device:
-        return device
     torch = _torch()
+    if device:
+        if device.startswith("cuda") and not torch.cuda.is_available():
+            raise UsageError(
+                f"torch device {device!r} is not available here",
+                anchor="--device",
+                hint="use --device cpu, or leave it out to pick the GPU when there is one",
+            )
+        return device
     return "cuda" if torch.cuda.is_available() else "cpu"
 
 

@@ -150,3 +150,29 @@ def test_collect_images_gives_keyframes_and_heatmap(clips: dict[str, Path]) -> N
     assert img is not None and img.keyframes[0] == 0 and img.keyframes[-1] == 16
     assert img.actual[0].shape[2] == 3 and img.heat is not None
     assert img.heat.shape == (64, 96) and float(img.heat.mean()) > 0.1
+
+
+def test_without_torch_identical_still_matches_and_others_need_the_extra(
+    clips: dict[str, Path], monkeypatch: pytest.MonkeyPatch, capsys: pytest.CaptureFixture[str]
+) -> None:
+    import sys
+
+    from comfyreel.compiler.errors import MissingExtra
+    from comfyreel.runner.cli import main
+
+    monkeypatch.setitem(sys.modules, "torch", None)
+    assert compare_files(clips["copy"], clips["golden"]).identical
+    with pytest.raises(MissingExtra):
+        compare_files(clips["reencode_crf"], clips["golden"])
+    assert main(["compare", str(clips["reencode_crf"]), str(clips["golden"])]) == 2
+    assert "comfyreel[metrics]" in capsys.readouterr().err
+
+
+def test_unavailable_device_is_a_usage_error(clips: dict[str, Path]) -> None:
+    import torch
+    from comfyreel.compiler.errors import UsageError
+
+    if torch.cuda.is_available():
+        pytest.skip("a GPU is present")
+    with pytest.raises(UsageError, match="not available"):
+        compare_files(clips["reencode_crf"], clips["golden"], device="cuda")
