@@ -35,6 +35,8 @@ HOSTILE_STRINGS: tuple[str, ...] = (
     "\t",
     "\x00",
     "\x1b[31m",
+    "\x85",  # NEL: a line break to YAML 1.1 (see yaml_text)
+    "\u2028",
     "\u202e",  # right-to-left override
     "\u200f",  # right-to-left mark
     "\ufeff",
@@ -191,12 +193,19 @@ def mutate(data: dict[str, Any], rng: random.Random) -> dict[str, Any]:
     return data
 
 
+def yaml_text(data: Any, **kwargs: Any) -> str:
+    """``yaml.safe_dump`` that round-trips: PyYAML writes a raw NEL (U+0085) under allow_unicode,
+    and YAML 1.1 reads a raw NEL back as a line break (folded to a space); escaped, it is exact."""
+    unicode_ok = kwargs.pop("allow_unicode", True) and "\x85" not in json.dumps(data, ensure_ascii=False)
+    return yaml.safe_dump(data, allow_unicode=unicode_ok, **kwargs)
+
+
 def dump(data: Any, rng: random.Random) -> tuple[str, str]:
     """``(text, source)``: YAML (several styles) or JSON."""
     if rng.random() < 0.25:
         return json.dumps(data, ensure_ascii=rng.random() < 0.5), "fuzz.json"
     style = rng.choice([None, True, False])
-    text = yaml.safe_dump(data, allow_unicode=rng.random() < 0.7, default_flow_style=style, sort_keys=False)
+    text = yaml_text(data, allow_unicode=rng.random() < 0.7, default_flow_style=style, sort_keys=False)
     return text, "fuzz.yaml"
 
 

@@ -10,7 +10,6 @@ import random
 from pathlib import Path
 from typing import Any
 
-import yaml
 from comfyreel.runner.reliability.harness import Hung, Tally, bounded, rng_for
 from comfyreel.runner.reliability.recipe_fuzz import (
     HOSTILE_STRINGS,
@@ -18,6 +17,7 @@ from comfyreel.runner.reliability.recipe_fuzz import (
     OracleFailure,
     check_recipe_text,
     random_recipe_text,
+    yaml_text,
 )
 
 TARGET = "100% passed, 0 hung"
@@ -93,7 +93,7 @@ def template_injection(runs: int, seed: int, work: Path) -> Tally:
             (folder / "evil.json.j2").write_text(
                 '{"1": {"class_type": "X", "inputs": {"v": ' + attack + "}}}", encoding="utf-8"
             )
-            text = yaml.safe_dump({**_recipe(rng, "x"), "template": "evil.json.j2"}, allow_unicode=True)
+            text = yaml_text({**_recipe(rng, "x"), "template": "evil.json.j2"}, allow_unicode=True)
             try:
                 graph = bounded(
                     lambda t=text: compile_recipe(load_recipe_text(t, source="evil.yaml", base_dir=folder)),
@@ -124,7 +124,7 @@ def template_injection(runs: int, seed: int, work: Path) -> Tally:
         if uses_negative:
             data["negative_prompt"] = negative
         as_json = rng.random() < 0.3
-        text = json.dumps(data, ensure_ascii=False) if as_json else yaml.safe_dump(data, allow_unicode=True)
+        text = json.dumps(data, ensure_ascii=False) if as_json else yaml_text(data, allow_unicode=True)
         try:
             graph = compile_recipe(load_recipe_text(text, source="inj.json" if as_json else "inj.yaml"))
         except ComfyreelError as exc:

@@ -10,7 +10,7 @@ import yaml
 from comfyreel.compiler.compile import compile_recipe
 from comfyreel.compiler.errors import TemplateError
 from comfyreel.compiler.loader import load_recipe_text
-from comfyreel.runner.reliability.recipe_fuzz import HOSTILE_STRINGS, MODELS
+from comfyreel.runner.reliability.recipe_fuzz import HOSTILE_STRINGS, MODELS, yaml_text
 from comfyreel.runner.reliability.scenarios_input import ATTACK_TEMPLATES
 from hypothesis import given, settings
 from hypothesis import strategies as st
@@ -37,7 +37,7 @@ def test_hostile_text_arrives_byte_exact(model, prompt, negative, lora, as_json)
     if as_json:
         text, source = json.dumps(data, ensure_ascii=False), "inj.json"
     else:
-        text, source = yaml.safe_dump(data, allow_unicode=True), "inj.yaml"
+        text, source = yaml_text(data), "inj.yaml"  # (escapes NEL, which YAML 1.1 reads as a line break)
     loaded = load_recipe_text(text, source=source)
     assert loaded.recipe.prompt == prompt  # the loader keeps it exactly
     strings = _strings(compile_recipe(loaded))
