@@ -26,7 +26,7 @@ class Tolerances:
     audio_required: bool = (
         True  # audio present in the golden must be present in the output (and absent ↔ absent)
     )
-    audio_envelope_db: float = 6.0  # audio files: max mean loudness-envelope difference in dB
+    audio_spectrum_db: float = 3.0  # audio (files and tracks): max mean band-energy difference, dB
     codec_must_match: bool = True  # a different video codec (h264 → vp9) is a regression
     analysis_size: int = 256  # longest side of the luma frames compared (0: full size)
     worst_frames: int = 5  # how many worst frames to report

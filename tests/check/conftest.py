@@ -39,6 +39,7 @@ def clips(tmp_path_factory: pytest.TempPathFactory) -> dict[str, Path]:
     v("drop", np.delete(frames, N // 2, axis=0))
     v("dup", np.insert(frames, N // 2, frames[N // 2], axis=0))
     v("noaudio", frames, audio=None)
+    v("other_audio", frames, audio=synth.tone(N / FPS, freq=660.0))
     v("size", synth.pattern_frames(N, W + 32, H + 32, seed=1))
     v("fps", frames, fps=30)
     v("vp9", frames, suffix=".webm", codec="libvpx-vp9", crf=30, audio=None)
@@ -48,6 +49,8 @@ def clips(tmp_path_factory: pytest.TempPathFactory) -> dict[str, Path]:
     out["wav_golden"] = synth.write_audio(d / "wav_golden.wav", audio)
     out["flac_same"] = synth.write_audio(d / "flac_same.flac", audio)
     out["wav_silence"] = synth.write_audio(d / "wav_silence.wav", np.zeros_like(audio))
+    out["m4a_same"] = synth.write_audio(d / "m4a_same.m4a", audio)
+    out["wav_pitch"] = synth.write_audio(d / "wav_pitch.wav", synth.tone(N / FPS, freq=660.0))
     garbage = d / "garbage.mp4"
     garbage.write_bytes(b"this is not a video" * 10)
     out["garbage"] = garbage
