@@ -31,8 +31,9 @@ from comfyreel.runner.session import run_graph
 
 
 def hang(runs: int, seed: int, work: Path) -> Tally:
-    """A node hangs: the silence timeout fires, ``/interrupt`` carries OUR prompt_id only, and another
-    client's job queued on the same server still completes (asserted on the server's records)."""
+    """A node hangs (every third run uninterruptibly for a while): the silence timeout fires,
+    ``/interrupt`` carries OUR prompt_id only, and another client's job queued on the same server
+    still completes (asserted on the server's records)."""
     tally = Tally("hang", "foreign interrupts", TARGET + ", 0 interrupts of another client's job")
     rng = rng_for(tally.name, seed)
     with FakeComfyUI(work / tally.name / "srv", node_delay_s=NODE_DELAY_S) as fake:
@@ -41,8 +42,12 @@ def hang(runs: int, seed: int, work: Path) -> Tally:
             n = rng.randint(2, 6)
             fake.faults.hang_node = str(10 + rng.randrange(n))
             silence = round(rng.uniform(0.3, 0.6), 2)
+            if i % 3 == 2:  # an uninterruptible kernel: the interrupt is noticed at the next node
+                fake.faults.hang_ignores_interrupt = True
+                fake.faults.hang_s = round(silence + rng.uniform(0.5, 1.0), 2)  # outlasts the silence timeout
             tally.runs += 1
-            how = f"run {i}: hang at {fake.faults.hang_node}, silence {silence} s"
+            stuck = f" (uninterruptible {fake.faults.hang_s} s)" if fake.faults.hang_s else ""
+            how = f"run {i}: hang at {fake.faults.hang_node}{stuck}, silence {silence} s"
             try:
                 verdict = bounded(
                     lambda n=n, s=silence, c=seed * 7919 + i: _hang_once(fake, work, n, s, c), RUN_DEADLINE_S
