@@ -36,7 +36,7 @@ def test_bit_identical_matches_without_decoding(
     monkeypatch.setattr(compare, "decode_audio", no_decode)
     c = compare.compare_files(clips["copy"], clips["golden"])
     assert c.ok and c.identical
-    assert c.metrics["min_ssim"] > 0.95 and c.metrics["audio_spectrum_db"] > 3.0
+    assert c.metrics["min_ssim"] == 1.0 and c.metrics["audio_spectrum_db"] == 0.0
 
 
 def test_same_file_compared_with_itself_by_decoding_scores_perfect(clips: dict[str, Path]) -> None:
