@@ -161,7 +161,9 @@ class Executor:
         self._msg("execution_cached", {"nodes": cached, "prompt_id": pid, "timestamp": now_ms()}, messages)
         order = execution_order(prompt, item.outputs, self.catalog, set(cached))
         progress: dict[str, dict[str, Any]] = {}
-        semantics = Semantics(prompt, self.resolve_input)
+        semantics = Semantics(
+            prompt, self.resolve_input, self._declared
+        )
         executed: list[str] = []
         ui_outputs: dict[str, Any] = {}
         meta: dict[str, Any] = {}
@@ -301,6 +303,10 @@ class Executor:
             {"prompt_id": pid, "nodes": {k: dict(v) for k, v in progress.items()}},
             self.client_id,
         )
+
+    def _declared(self, class_type: str, name: str) -> bool:
+        """Is *name* an input of *class_type* (dotted V3 dynamic sub-inputs count as declared)?"""
+        return "." in name or self.catalog.input_spec(class_type, name) is not None
 
     async def _execute_node(
         self,

@@ -74,9 +74,17 @@ def _hash(obj: Any) -> str:
 class Semantics:
     """Memoised symbolic evaluation of one API graph."""
 
-    def __init__(self, prompt: dict[str, Any], resolve: Callable[[str], Path | None] | None = None) -> None:
+    def __init__(
+        self,
+        prompt: dict[str, Any],
+        resolve: Callable[[str], Path | None] | None = None,
+        declared: Callable[[str, str], bool] | None = None,
+    ) -> None:
         self.prompt = prompt
         self.resolve = resolve  # LoadImage value -> file, for its size and content
+        # (class_type, input) -> is it in the node's schema? A real server never passes an
+        # undeclared input to the node, so it cannot change the output (e.g. a cache-bust token).
+        self.declared = declared
         self._memo: dict[str, Stream] = {}
 
     def key(self, node_id: str) -> str:
@@ -106,7 +114,7 @@ class Semantics:
                 ups[name] = self.stream(
                     str(value[0]), value[1] if isinstance(value[1], int) else 0, _depth + 1
                 )
-            elif name not in _IGNORED_INPUTS:
+            elif name not in _IGNORED_INPUTS and (self.declared is None or self.declared(class_type, name)):
                 literal[name] = value
         key = _hash([class_type, slot, literal, {n: s.key for n, s in ups.items()}])
         result = self._apply(class_type, inputs, ups, Stream(key=key), slot)

@@ -326,6 +326,14 @@ def test_bust_cache_really_executes(fake, tmp_path):
     assert json.dumps(submitted).count(BUST_INPUT) == 1  # only the root node carries it
 
 
+def test_bust_cache_keeps_the_pixels(fake, tmp_path):
+    """Like a real server, an undeclared input reaches no node: a busted re-render is bit-identical."""
+    plain = run(fake, image_graph(), tmp_path / "a")
+    fake.restart()  # forget the cache, so the plain run below really executes too
+    busted = run(fake, image_graph(), tmp_path / "b", bust_cache=True)
+    assert [f.sha256 for f in busted.outputs] == [f.sha256 for f in plain.outputs]
+
+
 def test_ten_runners_in_parallel_no_crossed_events(fake, tmp_path):
     results: dict[int, object] = {}
     errors: list[BaseException] = []
