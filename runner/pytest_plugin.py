@@ -105,6 +105,16 @@ class RecipeCheckFailed(Exception):
         self.report = report
 
 
+def _scratch_dir(config: pytest.Config, name: str) -> Path:
+    """A fresh folder under pytest's basetemp (cleaned like tmp_path), or a temp dir without it."""
+    factory = getattr(config, "_tmp_path_factory", None)
+    if factory is not None:
+        return factory.mktemp(name)
+    import tempfile  # the tmpdir plugin is disabled
+
+    return Path(tempfile.mkdtemp(prefix=f"{name}-"))
+
+
 def _server_url(config: pytest.Config) -> str:
     urls: list[str] = config.getoption("comfy_url")
     if urls:
@@ -112,13 +122,9 @@ def _server_url(config: pytest.Config) -> str:
         digits = "".join(ch for ch in worker if ch.isdigit())
         return urls[int(digits or 0) % len(urls)]
     if _FAKE_KEY not in config.stash:
-        import tempfile
-
         from comfyreel.runner.fake import FakeComfyUI
 
-        fake = FakeComfyUI(
-            Path(tempfile.mkdtemp(prefix="comfyreel-fake-")), node_delay_s=0.002, step_delay_s=0.001
-        )
+        fake = FakeComfyUI(_scratch_dir(config, "comfyreel-fake"), node_delay_s=0.002, step_delay_s=0.001)
         fake.start()
         config.stash[_FAKE_KEY] = fake
     return config.stash[_FAKE_KEY].url
@@ -141,13 +147,7 @@ class RecipeItem(pytest.Item):
         golden_root = Path(config.getoption("golden_dir") or config.rootpath / "goldens")
         timeout = config.getoption("comfy_timeout")
         options = RunOptions(timeout_s=timeout) if timeout else RunOptions()
-        factory = getattr(config, "_tmp_path_factory", None)
-        if factory is not None:
-            out_dir = factory.mktemp(f"comfyreel-{self.name}")
-        else:  # tmpdir plugin disabled
-            import tempfile
-
-            out_dir = Path(tempfile.mkdtemp(prefix=f"comfyreel-{self.name}-"))
+        out_dir = _scratch_dir(config, f"comfyreel-{self.name}")
         result = run_recipe(self.path, server_url=_server_url(config), out_dir=out_dir, options=options)
         self.user_properties.append(("comfyreel_run_dir", str(result.run_dir)))
         check = check_run(result.run_dir, golden_root, update=config.getoption("update_golden"))
