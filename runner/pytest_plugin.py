@@ -144,7 +144,7 @@ class RecipeItem(pytest.Item):
         from comfyreel.runner.session import RunOptions, run_recipe
 
         config = self.config
-        golden_root = Path(config.getoption("golden_dir") or config.rootpath / "goldens")
+        golden_root = _golden_root(config)
         timeout = config.getoption("comfy_timeout")
         options = RunOptions(timeout_s=timeout) if timeout else RunOptions()
         out_dir = _scratch_dir(config, f"comfyreel-{self.name}")
@@ -194,29 +194,47 @@ class RecipeItem(pytest.Item):
         return self.path, 0, f"comfyreel recipe: {self.name}"
 
 
-class _GoldenNotes:
-    """Per-session plugin: gathers golden notes from reports (xdist workers' reports included)."""
+def _golden_root(config: pytest.Config) -> Path:
+    return Path(config.getoption("golden_dir") or config.rootpath / "goldens")
 
-    def __init__(self) -> None:
+
+class _GoldenNotes:
+    """Per-session plugin: golden notes from reports (xdist workers' too) and unused golden folders."""
+
+    def __init__(self, config: pytest.Config) -> None:
+        self.config = config
         self.notes: set[str] = set()
 
     def pytest_runtest_logreport(self, report: pytest.TestReport) -> None:
         if report.when == "call":
             self.notes.update(str(v) for k, v in report.user_properties if k == _PROP_PREFIX)
 
+    def unused(self) -> list[str]:
+        """Golden folders that no recipe file (per the comfy_recipes globs) names."""
+        root = _golden_root(self.config)
+        if not root.is_dir():
+            return []
+        stems = {p.name.split(".")[0] for p in _recipe_paths(self.config)}
+        return sorted(
+            d.name
+            for d in root.iterdir()
+            if d.is_dir() and (d / "golden.json").is_file() and d.name not in stems
+        )
+
     def pytest_terminal_summary(self, terminalreporter: Any) -> None:
-        if not self.notes:
+        notes = sorted(self.notes) + [f"{name}: unused (no recipe file names it)" for name in self.unused()]
+        if not notes:
             return
         terminalreporter.section("comfyreel goldens")
-        for note in sorted(self.notes):
+        for note in notes:
             terminalreporter.write_line(note)
-        if any(n.endswith(": missing") for n in self.notes):
+        if any(n.endswith(": missing") for n in notes):
             terminalreporter.write_line("record the missing goldens by running again with --update-golden")
 
 
 def pytest_configure(config: pytest.Config) -> None:
     if _enabled(config):
-        config.pluginmanager.register(_GoldenNotes(), "comfyreel-golden-notes")
+        config.pluginmanager.register(_GoldenNotes(config), "comfyreel-golden-notes")
 
 
 @pytest.fixture

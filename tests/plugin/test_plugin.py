@@ -111,8 +111,12 @@ def test_missing_golden_fails_then_update_then_match_then_regression(pytester: p
     updated.stdout.fnmatch_lines(["*comfyreel goldens*", "alpha/*added*", "beta/*added*"])
     assert (pytester.path / "goldens" / "alpha" / "golden.json").is_file()
 
+    zombie = pytester.path / "goldens" / "zombie"
+    zombie.mkdir()
+    (zombie / "golden.json").write_text('{"schema_version": 1, "outputs": {}}')
     matching = pytester.runpytest("--comfy-fake", "--junitxml=junit.xml")
     matching.assert_outcomes(passed=3)
+    matching.stdout.fnmatch_lines(["*comfyreel goldens*", "zombie: unused*"])
     junit = (pytester.path / "junit.xml").read_text()
     assert 'name="comfyreel_run_dir"' in junit and "min_ssim" in junit
 
