@@ -17,12 +17,12 @@ from __future__ import annotations
 import hashlib
 import json
 from collections.abc import Iterator, Mapping
-from dataclasses import dataclass, field
 from functools import cache
 from pathlib import Path
 from typing import Any
 
 from comfyreel.compiler.errors import ObjectInfoError
+from comfyreel.compiler.values import Frozen
 
 PINNED_RESOURCE = "object_info-0.27.0.json"
 #: sha256 of the shipped ``compiler/data/object_info-0.27.0.json`` (checked by a test).
@@ -53,15 +53,27 @@ def types_compatible(received: str, expected: str) -> bool:
     return ANY in got or ANY in want or bool(got & want)
 
 
-@dataclass(frozen=True)
-class InputSpec:
+class InputSpec(Frozen):
     """One input of a node: its (normalised) type, section and raw options."""
 
+    FIELDS = ("name", "type", "section", "options", "choices")
     name: str
     type: str
     section: str  # "required" | "optional" | "hidden"
-    options: Mapping[str, Any] = field(default_factory=dict)
-    choices: tuple[Any, ...] | None = None  # the combo options (both forms), None if not a combo
+    options: Mapping[str, Any]
+    choices: tuple[Any, ...] | None  # the combo options (both forms), None if not a combo
+
+    def __init__(
+        self,
+        name: str,
+        type: str,
+        section: str,
+        options: Mapping[str, Any] | None = None,
+        choices: tuple[Any, ...] | None = None,
+    ) -> None:
+        self._set(
+            name=name, type=type, section=section, options={} if options is None else options, choices=choices
+        )
 
     @property
     def required(self) -> bool:
@@ -99,17 +111,37 @@ class InputSpec:
         return any(k in self.options for k in ("default", "widgetType", "socketless"))
 
 
-@dataclass(frozen=True)
-class NodeSchema:
+class NodeSchema(Frozen):
     """One node class: inputs by section, output types, and whether it is an output node."""
 
+    FIELDS = ("class_type", "inputs", "outputs", "output_names", "output_node", "display_name", "deprecated")
     class_type: str
     inputs: Mapping[str, InputSpec]
     outputs: tuple[str, ...]
     output_names: tuple[str, ...]
     output_node: bool
-    display_name: str | None = None
-    deprecated: bool = False
+    display_name: str | None
+    deprecated: bool
+
+    def __init__(
+        self,
+        class_type: str,
+        inputs: Mapping[str, InputSpec],
+        outputs: tuple[str, ...],
+        output_names: tuple[str, ...],
+        output_node: bool,
+        display_name: str | None = None,
+        deprecated: bool = False,
+    ) -> None:
+        self._set(
+            class_type=class_type,
+            inputs=inputs,
+            outputs=outputs,
+            output_names=output_names,
+            output_node=output_node,
+            display_name=display_name,
+            deprecated=deprecated,
+        )
 
     @property
     def required(self) -> list[InputSpec]:

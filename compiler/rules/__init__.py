@@ -9,22 +9,35 @@ a ``graph`` rule once per graph as ``fn(ctx)``. Both yield :class:`~.context.Hit
 from __future__ import annotations
 
 from collections.abc import Callable, Iterable
-from dataclasses import dataclass
 from typing import Any, Literal
 
 from comfyreel.compiler.findings import Severity
 from comfyreel.compiler.rules import combos, inputs, links, nodes, outputs, ranges
 from comfyreel.compiler.rules.context import Hit
+from comfyreel.compiler.values import Frozen
 
 
-@dataclass(frozen=True)
-class Rule:
+class Rule(Frozen):
+    """One registry entry: id, severity, one-line doc, the check function, its scope and family."""
+
+    FIELDS = ("id", "severity", "doc", "check", "scope", "family")
     id: str
     severity: Severity
     doc: str
     check: Callable[..., Iterable[Hit]]
-    scope: Literal["node", "graph"] = "node"
-    family: str = ""
+    scope: Literal["node", "graph"]
+    family: str
+
+    def __init__(
+        self,
+        id: str,
+        severity: Severity,
+        doc: str,
+        check: Callable[..., Iterable[Hit]],
+        scope: Literal["node", "graph"] = "node",
+        family: str = "",
+    ) -> None:
+        self._set(id=id, severity=severity, doc=doc, check=check, scope=scope, family=family)
 
     def to_dict(self) -> dict[str, Any]:
         return {"id": self.id, "severity": self.severity, "family": self.family, "doc": self.doc}

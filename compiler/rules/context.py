@@ -7,9 +7,7 @@ unknown nodes are reported once (by the ``nodes`` rules) and never cascade into 
 
 from __future__ import annotations
 
-import difflib
 from collections.abc import Iterator
-from dataclasses import dataclass, field
 from typing import Any, NamedTuple
 
 from comfyreel.compiler.graph import Graph, is_link, node_sort_key
@@ -30,6 +28,7 @@ from comfyreel.compiler.rules.quick import (
     plan_for,
     scan_node,
 )
+from comfyreel.compiler.values import Value
 
 
 class Hit(NamedTuple):
@@ -41,15 +40,25 @@ class Hit(NamedTuple):
     fix: str | None = None
 
 
-@dataclass
-class NodeView:
+class NodeView(Value):
     """A well-formed node of a known class, with its live input specs."""
 
-    id: str
-    class_type: str
-    schema: NodeSchema
-    inputs: dict[str, Any]
-    specs: dict[str, InputSpec]
+    FIELDS = ("id", "class_type", "schema", "inputs", "specs")
+    __slots__ = FIELDS
+
+    def __init__(
+        self,
+        id: str,
+        class_type: str,
+        schema: NodeSchema,
+        inputs: dict[str, Any],
+        specs: dict[str, InputSpec],
+    ) -> None:
+        self.id = id
+        self.class_type = class_type
+        self.schema = schema
+        self.inputs = inputs
+        self.specs = specs
 
     def literals(self) -> Iterator[tuple[str, Any, InputSpec]]:
         """``(name, value, spec)`` for known inputs holding a literal (not a link, not a bad list)."""
@@ -66,19 +75,21 @@ class NodeView:
                 yield name, value[0], value[1], self.specs.get(name)
 
 
-@dataclass
 class Context:
-    graph: Graph
-    schema: ObjectInfo
-    inventory: ModelInventory | None = None
-    views: dict[str, NodeView] = field(default_factory=dict)
-    malformed: dict[str, tuple[str, str]] = field(default_factory=dict)  # id -> (message, fix)
-    unknown: set[str] = field(default_factory=set)
-    #: the pre-check's verdict per view id (:mod:`.quick`: CLEAN, COMBO_RULES or ANY_RULE).
-    verdicts: dict[str, int] = field(default_factory=dict)
-    #: node ids in node order (as ``iter(graph)``)
-    order: list[str] = field(default_factory=list)
-    _links: list[tuple[str, str, str, int]] | None = None
+    """One validation's shared state: the graph, the schema, the views and the pre-check verdicts."""
+
+    def __init__(self, graph: Graph, schema: ObjectInfo, inventory: ModelInventory | None = None) -> None:
+        self.graph = graph
+        self.schema = schema
+        self.inventory = inventory
+        self.views: dict[str, NodeView] = {}
+        self.malformed: dict[str, tuple[str, str]] = {}  # id -> (message, fix)
+        self.unknown: set[str] = set()
+        #: the pre-check's verdict per view id (:mod:`.quick`: CLEAN, COMBO_RULES or ANY_RULE).
+        self.verdicts: dict[str, int] = {}
+        #: node ids in node order (as ``iter(graph)``)
+        self.order: list[str] = []
+        self._links: list[tuple[str, str, str, int]] | None = None
 
     @classmethod
     def build(cls, graph: Graph, schema: ObjectInfo, inventory: ModelInventory | None) -> Context:
@@ -191,6 +202,8 @@ def _malformed(node: Any) -> tuple[str, str] | None:
 
 
 def closest(word: str, candidates: list[str], n: int = 3, cutoff: float = 0.6) -> list[str]:
+    import difflib  # only when there is something to suggest
+
     return difflib.get_close_matches(word, candidates, n=n, cutoff=cutoff)
 
 
