@@ -116,12 +116,11 @@ class Comparison:
         verdict = "identical" if self.identical else ("ok" if self.ok else "REGRESSION")
         lines = [f"{verdict}: {self.actual} vs {self.golden}"]
         lines += [f"  - {r.message}" for r in self.reasons]
-        m = self.metrics
-        if m["min_ssim"] is not None and not self.identical:
+        if self.ssim and not self.identical:  # raw values, so they agree with the worst-frame list
+            s, p = self.ssim, self.psnr_db
             lines.append(
-                f"  ssim min {m['min_ssim']:.4f} mean {m['mean_ssim']:.4f}; "
-                f"psnr min {m['min_psnr_db']:.2f} dB mean {m['mean_psnr_db']:.2f} dB "
-                f"over {m['frames_compared']} frame(s)"
+                f"  ssim min {min(s):.4f} mean {float(np.mean(s)):.4f}; "
+                f"psnr min {min(p):.2f} dB mean {float(np.mean(p)):.2f} dB over {len(s)} frame(s)"
             )
         if self.worst and any(r.code in ("ssim", "mean_ssim", "psnr") for r in self.reasons):
             lines.append(
