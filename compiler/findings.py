@@ -2,25 +2,50 @@
 
 from __future__ import annotations
 
-from dataclasses import asdict, dataclass
 from typing import Any, Literal
+
+from comfyreel.compiler.values import Frozen
 
 Severity = Literal["error", "warning", "info"]
 
 
-@dataclass(frozen=True)
-class Finding:
-    """What is wrong, where, and what would be legal."""
+class Finding(Frozen):
+    """What is wrong, where, and what would be legal (a frozen value; no dataclasses: see values.py)."""
 
+    FIELDS = ("rule", "severity", "message", "node_id", "class_type", "title", "input", "fix", "source")
     rule: str
     severity: Severity
     message: str
-    node_id: str | None = None
-    class_type: str | None = None
-    title: str | None = None
-    input: str | None = None
-    fix: str | None = None
-    source: str | None = None
+    node_id: str | None
+    class_type: str | None
+    title: str | None
+    input: str | None
+    fix: str | None
+    source: str | None
+
+    def __init__(
+        self,
+        rule: str,
+        severity: Severity,
+        message: str,
+        node_id: str | None = None,
+        class_type: str | None = None,
+        title: str | None = None,
+        input: str | None = None,
+        fix: str | None = None,
+        source: str | None = None,
+    ) -> None:
+        self._set(
+            rule=rule,
+            severity=severity,
+            message=message,
+            node_id=node_id,
+            class_type=class_type,
+            title=title,
+            input=input,
+            fix=fix,
+            source=source,
+        )
 
     def anchor(self) -> str:
         parts = [self.source or "<graph>"]
@@ -31,7 +56,7 @@ class Finding:
         return ":".join(parts)
 
     def to_dict(self) -> dict[str, Any]:
-        return {**asdict(self), "anchor": self.anchor()}
+        return {**{name: getattr(self, name) for name in self.FIELDS}, "anchor": self.anchor()}
 
     def __str__(self) -> str:
         text = f"{self.anchor()}: {self.severity}[{self.rule}] {self.message}"

@@ -11,11 +11,11 @@ from __future__ import annotations
 import hashlib
 import json
 from collections.abc import Iterator
-from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
 from comfyreel.compiler.errors import InputError
+from comfyreel.compiler.values import Value
 
 
 def node_sort_key(node_id: str) -> tuple[int, ...] | tuple[int, str]:
@@ -45,13 +45,17 @@ def _sorted_deep(value: Any) -> Any:
     return value
 
 
-@dataclass
-class Graph:
-    """An API-format graph plus where it came from (for finding anchors)."""
+class Graph(Value):
+    """An API-format graph plus where it came from (for finding anchors); no dataclasses: see values.py."""
 
-    nodes: dict[str, dict[str, Any]]
-    source: str | None = None
-    meta: dict[str, Any] = field(default_factory=dict)
+    FIELDS = ("nodes", "source", "meta")
+
+    def __init__(
+        self, nodes: dict[str, dict[str, Any]], source: str | None = None, meta: dict[str, Any] | None = None
+    ) -> None:
+        self.nodes = nodes
+        self.source = source
+        self.meta: dict[str, Any] = {} if meta is None else meta
 
     # -- construction ------------------------------------------------------------------
     @classmethod

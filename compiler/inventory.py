@@ -10,10 +10,10 @@ from __future__ import annotations
 
 import os
 from collections.abc import Iterable, Mapping, Sequence
-from dataclasses import dataclass, field
 from pathlib import Path
 
 from comfyreel.compiler.errors import InputError
+from comfyreel.compiler.values import Frozen
 
 # models/<folder> names ComfyUI also accepts under a legacy name.
 _ALIASES: dict[str, tuple[str, ...]] = {
@@ -73,12 +73,17 @@ def _norm(name: str) -> str:
     return name.replace("\\", "/").strip("/")
 
 
-@dataclass(frozen=True)
-class ModelInventory:
+class ModelInventory(Frozen):
     """Model file names per ``models/`` folder ("" holds names whose folder is unknown)."""
 
-    files: Mapping[str, frozenset[str]] = field(default_factory=dict)
-    source: str = "<inventory>"
+    FIELDS = ("files", "source")
+    files: Mapping[str, frozenset[str]]
+    source: str
+
+    def __init__(
+        self, files: Mapping[str, frozenset[str]] | None = None, source: str = "<inventory>"
+    ) -> None:
+        self._set(files={} if files is None else files, source=source)
 
     @classmethod
     def from_names(cls, names: Iterable[str], *, source: str = "recipe inventory") -> ModelInventory:
