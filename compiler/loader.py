@@ -17,7 +17,16 @@ from typing import Any, get_args
 
 import yaml
 from comfyreel.compiler.errors import InputError, RecipeError
-from comfyreel.compiler.recipe import LoraEntry, ModelFiles, ModelName, ProfileName, Recipe, field_names
+from comfyreel.compiler.recipe import (
+    CheckSettings,
+    CheckTolerances,
+    LoraEntry,
+    ModelFiles,
+    ModelName,
+    ProfileName,
+    Recipe,
+    field_names,
+)
 from comfyreel.compiler.recipe_checks import Problem, check_recipe, dotted, safe_name
 from pydantic import BaseModel, ValidationError
 
@@ -272,6 +281,10 @@ def _model_at(path: tuple[Any, ...]) -> type[BaseModel]:
         return LoraEntry
     if path[:1] == ("models",):
         return ModelFiles
+    if path[:2] == ("check", "tolerances"):
+        return CheckTolerances
+    if path[:1] == ("check",):
+        return CheckSettings
     return Recipe
 
 

@@ -52,6 +52,36 @@ class ModelFiles(BaseModel):
     )
 
 
+class CheckTolerances(BaseModel):
+    """Per-recipe limits for `comfyreel check` (unset keys keep golden.json's or the defaults).
+
+    The names mirror ``comfyreel.runner.check.tolerances.Tolerances`` (a test keeps them equal);
+    they are declared here too so a typo fails when the recipe loads, not after a render.
+    """
+
+    model_config = ConfigDict(extra="forbid", allow_inf_nan=False)
+
+    min_ssim: float | None = Field(None, ge=0, le=1, description="Every frame's SSIM must reach this.")
+    min_mean_ssim: float | None = Field(None, ge=0, le=1, description="The clip's mean SSIM must reach this.")
+    min_psnr_db: float | None = Field(None, ge=0, description="Every frame's PSNR (dB) must reach this.")
+    frame_count_delta: int | None = Field(None, ge=0, description="Allowed |actual - golden| frames.")
+    fps_rel: float | None = Field(None, ge=0, description="Allowed relative fps difference.")
+    duration_s: float | None = Field(None, ge=0, description="Allowed duration difference, seconds.")
+    audio_required: bool | None = Field(None, description="Audio in the golden must be in the output.")
+    audio_spectrum_db: float | None = Field(None, ge=0, description="Max mean band-energy difference, dB.")
+    codec_must_match: bool | None = Field(None, description="A different video codec is a regression.")
+    analysis_size: int | None = Field(None, ge=0, description="Longest side of compared frames (0: full).")
+    worst_frames: int | None = Field(None, ge=0, description="How many worst frames to report.")
+
+
+class CheckSettings(BaseModel):
+    """How `comfyreel check` and the pytest plugin judge this recipe's outputs."""
+
+    model_config = ConfigDict(extra="forbid")
+
+    tolerances: CheckTolerances = Field(default_factory=CheckTolerances)
+
+
 class Recipe(BaseModel):
     """A reproducible text-to-video render: one model, one prompt, exact settings."""
 
@@ -124,6 +154,9 @@ class Recipe(BaseModel):
     )
     filename_prefix: str | None = Field(
         None, description="SaveVideo filename_prefix; defaults to 'comfyreel/<name>'."
+    )
+    check: CheckSettings | None = Field(
+        None, description="Golden-comparison tolerances for this recipe (see `comfyreel check`)."
     )
 
 
