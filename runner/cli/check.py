@@ -9,9 +9,8 @@ from __future__ import annotations
 import json
 import sys
 from pathlib import Path
-from typing import Annotated
 
-import typer
+from comfyreel.runner.cli import Commands, Exit, add_command
 
 _TOL_HELP = "Override a tolerance, KEY=VALUE (repeatable), e.g. min_ssim=0.8 or frame_count_delta=1."
 
@@ -25,16 +24,12 @@ def _print(lines: list[str]) -> None:
 
 
 def compare(
-    actual: Annotated[Path, typer.Argument(help="The rendered file (video, audio or image).")],
-    golden: Annotated[Path, typer.Argument(help="The golden file to compare against.")],
-    as_json: Annotated[bool, typer.Option("--json", help="Print the comparison as JSON.")] = False,
-    tolerance: Annotated[list[str] | None, typer.Option("--tolerance", "-t", help=_TOL_HELP)] = None,
-    per_frame: Annotated[
-        bool, typer.Option("--per-frame", help="Include per-frame SSIM/PSNR in --json.")
-    ] = False,
-    device: Annotated[
-        str | None, typer.Option("--device", help="torch device for the metrics (cpu, cuda).")
-    ] = None,
+    actual: Path,
+    golden: Path,
+    as_json: bool = False,
+    tolerance: list[str] | None = None,
+    per_frame: bool = False,
+    device: str | None = None,
 ) -> None:
     """Compare ACTUAL with GOLDEN: exit 0 within tolerance, 1 on a regression, 2 if unreadable."""
     from comfyreel.runner.check.compare import compare_files
@@ -47,31 +42,24 @@ def compare(
     except CheckError as exc:
         if as_json:
             _emit_json({"ok": False, "actual": str(actual), "golden": str(golden), "error": exc.to_dict()})
-            raise typer.Exit(exc.exit_code) from None
+            raise Exit(exc.exit_code) from None
         raise
     if as_json:
         _emit_json(result.to_dict(per_frame=per_frame))
     else:
         _print(result.summary_lines())
-    raise typer.Exit(0 if result.ok else 1)
+    raise Exit(0 if result.ok else 1)
 
 
 def check(
-    run_dirs: Annotated[list[Path], typer.Argument(help="Run directories written by `comfyreel run`.")],
-    golden: Annotated[Path, typer.Option("--golden", "-g", help="Goldens root: <root>/<recipe-stem>/.")],
-    update_golden: Annotated[
-        bool,
-        typer.Option("--update-golden", help="Make these outputs the goldens (atomic; shows old → new)."),
-    ] = False,
-    junit: Annotated[Path | None, typer.Option("--junit", help="Write a JUnit XML report here.")] = None,
-    html: Annotated[
-        Path | None, typer.Option("--html", help="Write a self-contained HTML report here.")
-    ] = None,
-    as_json: Annotated[bool, typer.Option("--json", help="Print the result as JSON.")] = False,
-    tolerance: Annotated[list[str] | None, typer.Option("--tolerance", "-t", help=_TOL_HELP)] = None,
-    device: Annotated[
-        str | None, typer.Option("--device", help="torch device for the metrics (cpu, cuda).")
-    ] = None,
+    run_dirs: list[Path],
+    golden: Path,
+    update_golden: bool = False,
+    junit: Path | None = None,
+    html: Path | None = None,
+    as_json: bool = False,
+    tolerance: list[str] | None = None,
+    device: str | None = None,
 ) -> None:
     """Check RUN_DIR(s) against goldens: exit 0 pass, 1 regression or missing golden, 2 unreadable."""
     from comfyreel.runner.check.check_run import check_run
@@ -105,16 +93,11 @@ def check(
         for label, path in (("junit", junit), ("html", html)):
             if path is not None:
                 sys.stdout.write(f"{label} report: {path}\n")
-    raise typer.Exit(max((r.exit_code for r in results), default=0))
+    raise Exit(max((r.exit_code for r in results), default=0))
 
 
 def rerun(
-    manifest: Annotated[Path, typer.Argument(help="A run's manifest.json (or its run directory).")],
-    server: Annotated[
-        str | None, typer.Option("--server", help="ComfyUI URL (default: the manifest's).")
-    ] = None,
-    out: Annotated[Path, typer.Option("--out", help="Where the new run directory goes.")] = Path("runs"),
-    timeout: Annotated[float | None, typer.Option("--timeout", help="Total deadline in seconds.")] = None,
+    manifest: Path, server: str | None = None, out: Path = Path("runs"), timeout: float | None = None
 ) -> None:
     """Re-submit a run's exact graph.json (after checking its sha256 against the manifest)."""
     from comfyreel.runner.check.rerun import rerun_manifest
@@ -123,8 +106,36 @@ def rerun(
     sys.stdout.write(f"rerun written to {result.run_dir}\n")
 
 
-def register(app: typer.Typer) -> None:
-    """Add this module's commands to *app*."""
-    app.command("compare")(compare)
-    app.command("check")(check)
-    app.command("rerun")(rerun)
+def register(commands: Commands) -> None:
+    """Add this module's commands."""
+    cmd = add_command(commands, "compare", compare)
+    cmd.add_argument("actual", type=Path, help="The rendered file (video, audio or image).")
+    cmd.add_argument("golden", type=Path, help="The golden file to compare against.")
+    cmd.add_argument("--json", dest="as_json", action="store_true", help="Print the comparison as JSON.")
+    cmd.add_argument("--tolerance", "-t", action="append", help=_TOL_HELP)
+    cmd.add_argument("--per-frame", action="store_true", help="Include per-frame SSIM/PSNR in --json.")
+    cmd.add_argument("--device", help="torch device for the metrics (cpu, cuda).")
+    cmd = add_command(commands, "check", check)
+    cmd.add_argument(
+        "run_dirs",
+        metavar="RUN_DIR",
+        type=Path,
+        nargs="+",
+        help="Run directories written by `comfyreel run`.",
+    )
+    cmd.add_argument("--golden", "-g", type=Path, required=True, help="Goldens root: <root>/<recipe-stem>/.")
+    cmd.add_argument(
+        "--update-golden",
+        action="store_true",
+        help="Make these outputs the goldens (atomic; shows old → new).",
+    )
+    cmd.add_argument("--junit", type=Path, help="Write a JUnit XML report here.")
+    cmd.add_argument("--html", type=Path, help="Write a self-contained HTML report here.")
+    cmd.add_argument("--json", dest="as_json", action="store_true", help="Print the result as JSON.")
+    cmd.add_argument("--tolerance", "-t", action="append", help=_TOL_HELP)
+    cmd.add_argument("--device", help="torch device for the metrics (cpu, cuda).")
+    cmd = add_command(commands, "rerun", rerun)
+    cmd.add_argument("manifest", type=Path, help="A run's manifest.json (or its run directory).")
+    cmd.add_argument("--server", help="ComfyUI URL (default: the manifest's).")
+    cmd.add_argument("--out", type=Path, default=Path("runs"), help="Where the new run directory goes.")
+    cmd.add_argument("--timeout", type=float, help="Total deadline in seconds.")

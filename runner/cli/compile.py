@@ -10,76 +10,73 @@ from __future__ import annotations
 
 import sys
 from pathlib import Path
-from typing import Annotated
 
-import typer
+from comfyreel.runner.cli import Commands, add_command
 
 DIFF_LINES = 40  # how much of a stale graph's diff --check prints
 
 
-def register(app: typer.Typer) -> None:
-    """Add this module's commands to *app*."""
+def register(commands: Commands) -> None:
+    """Add this module's commands."""
+    cmd = add_command(commands, "compile", compile_command)
+    cmd.add_argument("recipe", type=Path, help="Recipe file (.yaml, .yml or .json).")
+    cmd.add_argument("--output", "-o", type=Path, help="Write the graph here instead of stdout.")
+    cmd.add_argument("--check", type=Path, help="Exit 1 with a diff if FILE differs from the compiled graph.")
+    cmd.add_argument(
+        "--strict", action="store_true", help="Treat recipe warnings (e.g. frames snapped to 8n+1) as errors."
+    )
+    cmd.add_argument(
+        "--no-validate", action="store_true", help="Skip validation against the pinned /object_info."
+    )
+    schema = add_command(commands, "schema", schema_command)
+    schema.add_argument("--output", "-o", type=Path, help="Write the schema here instead of stdout.")
 
-    @app.command("compile")
-    def compile_command(
-        recipe: Annotated[Path, typer.Argument(help="Recipe file (.yaml, .yml or .json).")],
-        output: Annotated[
-            Path | None, typer.Option("--output", "-o", help="Write the graph here instead of stdout.")
-        ] = None,
-        check: Annotated[
-            Path | None,
-            typer.Option("--check", help="Exit 1 with a diff if FILE differs from the compiled graph."),
-        ] = None,
-        strict: Annotated[
-            bool,
-            typer.Option("--strict", help="Treat recipe warnings (e.g. frames snapped to 8n+1) as errors."),
-        ] = False,
-        no_validate: Annotated[
-            bool, typer.Option("--no-validate", help="Skip validation against the pinned /object_info.")
-        ] = False,
-    ) -> int:
-        """Compile a recipe into a ComfyUI API-format graph (canonical JSON)."""
-        from comfyreel.compiler.compile import compile_recipe
-        from comfyreel.compiler.errors import UsageError
-        from comfyreel.compiler.loader import load_recipe
 
-        if output is not None and check is not None:
-            raise UsageError("use either --output or --check, not both")
-        loaded = load_recipe(recipe, strict=strict)
-        graph = compile_recipe(loaded)
-        for warning in loaded.warnings:
-            sys.stderr.write(f"warning: {warning}\n")
-        for note in graph.meta.get("profile_notes", []):
-            sys.stderr.write(f"note: {graph.meta['profile']}: {note}\n")
-        if not no_validate:
-            _validate(graph)
-        text = graph.to_json()
-        if check is not None:
-            return _check(text, check, recipe)
-        if output is not None:
-            _write(output, text)
-            sys.stderr.write(f"wrote {output} ({len(graph)} nodes, sha256 {graph.sha256()[:12]})\n")
-        else:
-            sys.stdout.write(text)
-        return 0
+def compile_command(
+    recipe: Path,
+    output: Path | None = None,
+    check: Path | None = None,
+    strict: bool = False,
+    no_validate: bool = False,
+) -> int:
+    """Compile a recipe into a ComfyUI API-format graph (canonical JSON)."""
+    from comfyreel.compiler.compile import compile_recipe
+    from comfyreel.compiler.errors import UsageError
+    from comfyreel.compiler.loader import load_recipe
 
-    @app.command("schema")
-    def schema_command(
-        output: Annotated[
-            Path | None, typer.Option("--output", "-o", help="Write the schema here instead of stdout.")
-        ] = None,
-    ) -> int:
-        """Print the JSON Schema of a recipe file (for editor completion)."""
-        import json
+    if output is not None and check is not None:
+        raise UsageError("use either --output or --check, not both")
+    loaded = load_recipe(recipe, strict=strict)
+    graph = compile_recipe(loaded)
+    for warning in loaded.warnings:
+        sys.stderr.write(f"warning: {warning}\n")
+    for note in graph.meta.get("profile_notes", []):
+        sys.stderr.write(f"note: {graph.meta['profile']}: {note}\n")
+    if not no_validate:
+        _validate(graph)
+    text = graph.to_json()
+    if check is not None:
+        return _check(text, check, recipe)
+    if output is not None:
+        _write(output, text)
+        sys.stderr.write(f"wrote {output} ({len(graph)} nodes, sha256 {graph.sha256()[:12]})\n")
+    else:
+        sys.stdout.write(text)
+    return 0
 
-        from comfyreel.compiler.recipe import recipe_json_schema
 
-        text = json.dumps(recipe_json_schema(), indent=2, ensure_ascii=False, sort_keys=True) + "\n"
-        if output is not None:
-            _write(output, text)
-        else:
-            sys.stdout.write(text)
-        return 0
+def schema_command(output: Path | None = None) -> int:
+    """Print the JSON Schema of a recipe file (for editor completion)."""
+    import json
+
+    from comfyreel.compiler.recipe import recipe_json_schema
+
+    text = json.dumps(recipe_json_schema(), indent=2, ensure_ascii=False, sort_keys=True) + "\n"
+    if output is not None:
+        _write(output, text)
+    else:
+        sys.stdout.write(text)
+    return 0
 
 
 def _validate(graph: object) -> None:

@@ -2,15 +2,18 @@
 
 from __future__ import annotations
 
-import typer
+import sys
+
+from comfyreel.runner.cli import Commands, add_command
 
 
-def register(app: typer.Typer) -> None:
-    """Add this module's commands to *app*."""
+def register(commands: Commands) -> None:
+    """Add this module's commands."""
+    add_command(commands, "version", version)
 
-    @app.command()
-    def version() -> None:
-        """Print the comfyreel version."""
-        from importlib.metadata import version as dist_version
 
-        typer.echo(dist_version("comfyreel"))
+def version() -> None:
+    """Print the comfyreel version."""
+    from importlib.metadata import version as dist_version
+
+    sys.stdout.write(dist_version("comfyreel") + "\n")

@@ -5,9 +5,9 @@ from __future__ import annotations
 
 import json
 from pathlib import Path
-from typing import TYPE_CHECKING, Annotated, Any
+from typing import TYPE_CHECKING, Any
 
-import typer
+from comfyreel.runner.cli import Commands, Exit, add_command, echo
 
 if TYPE_CHECKING:
     from comfyreel.compiler.graph import Graph
@@ -115,78 +115,70 @@ def render_table(graph: Graph, schema: ObjectInfo | None) -> str:
     return "\n".join(lines) + "\n"
 
 
-def register(app: typer.Typer) -> None:
-    """Add this module's commands to *app*."""
+def register(commands: Commands) -> None:
+    """Add this module's commands."""
+    cmd = add_command(commands, "show", show)
+    cmd.add_argument(
+        "target", type=Path, help="A recipe (.yaml), an API-format graph or a UI workflow (.json)."
+    )
+    cmd.add_argument("--script", action="store_true", help="Print the graph as a ComfyScript program.")
+    cmd.add_argument("--runtime", action="store_true", help="With --script: wrap it in `with Workflow():`.")
+    cmd.add_argument("--object-info", type=Path, help="object_info JSON for node schemas (default: pinned).")
+    imp = add_command(commands, "import-template", import_template)
+    imp.add_argument("workflow", type=Path, help="A ComfyUI UI-format workflow (.json).")
+    imp.add_argument(
+        "-o", "--output", type=Path, required=True, help="Where to write the template (NAME.json.j2)."
+    )
+    imp.add_argument("--object-info", type=Path, help="object_info JSON for widget names (default: pinned).")
+    imp.add_argument("--force", action="store_true", help="Overwrite OUTPUT if it exists.")
 
-    @app.command("show")
-    def show(
-        target: Annotated[
-            Path, typer.Argument(help="A recipe (.yaml), an API-format graph or a UI workflow (.json).")
-        ],
-        script: Annotated[
-            bool, typer.Option("--script", help="Print the graph as a ComfyScript program.")
-        ] = False,
-        runtime: Annotated[
-            bool, typer.Option("--runtime", help="With --script: wrap it in `with Workflow():`.")
-        ] = False,
-        object_info: Annotated[
-            Path | None,
-            typer.Option("--object-info", help="object_info JSON for node schemas (default: pinned)."),
-        ] = None,
-    ) -> None:
-        """Print a graph's nodes in execution order, or (--script) as a ComfyScript program."""
-        schema = _schema(object_info)
-        graph = load_any(target, object_info)
-        if script:
-            from comfyreel.compiler.script_view import graph_to_script
 
-            typer.echo(graph_to_script(graph, schema, runtime=runtime), nl=False)
-        else:
-            typer.echo(render_table(graph, schema), nl=False)
+def show(target: Path, script: bool = False, runtime: bool = False, object_info: Path | None = None) -> None:
+    """Print a graph's nodes in execution order, or (--script) as a ComfyScript program."""
+    schema = _schema(object_info)
+    graph = load_any(target, object_info)
+    if script:
+        from comfyreel.compiler.script_view import graph_to_script
 
-    @app.command("import-template")
-    def import_template(
-        workflow: Annotated[Path, typer.Argument(help="A ComfyUI UI-format workflow (.json).")],
-        output: Annotated[
-            Path, typer.Option("-o", "--output", help="Where to write the template (NAME.json.j2).")
-        ],
-        object_info: Annotated[
-            Path | None,
-            typer.Option("--object-info", help="object_info JSON for widget names (default: pinned)."),
-        ] = None,
-        force: Annotated[bool, typer.Option("--force", help="Overwrite OUTPUT if it exists.")] = False,
-    ) -> None:
-        """Convert a UI workflow into an API-format Jinja template, offline, listing its literals."""
-        import sys
+        echo(graph_to_script(graph, schema, runtime=runtime), nl=False)
+    else:
+        echo(render_table(graph, schema), nl=False)
 
-        from comfyreel.compiler.errors import InputError, UsageError
-        from comfyreel.compiler.ui_import import import_ui, load_workflow, render_template
-        from comfyreel.compiler.validate import validate_graph
 
-        if output.exists() and not force:
-            raise UsageError(f"{output} exists", anchor=str(output), hint="pass --force to overwrite it")
-        schema = _schema(object_info)
-        result = import_ui(load_workflow(workflow), schema, source=str(workflow))
-        text = render_template(result, origin=workflow.name)
-        try:
-            output.parent.mkdir(parents=True, exist_ok=True)
-            output.write_text(text, encoding="utf-8")
-        except OSError as exc:
-            raise InputError(f"cannot write template: {exc.strerror}", anchor=str(output)) from None
-        findings = validate_graph(result.graph, schema)
-        errors = [f for f in findings if f.severity == "error"]
-        knobs = sum(1 for lit in result.literals if lit.label)
-        typer.echo(
-            f"wrote {output}: {len(result.graph)} nodes, {sum(1 for _ in result.graph.links())} links, "
-            f"{len(result.literals)} literal values ({knobs} promoted), {len(result.dropped)} UI-only/"
-            f"muted/bypassed nodes dropped"
+def import_template(
+    workflow: Path, output: Path, object_info: Path | None = None, force: bool = False
+) -> None:
+    """Convert a UI workflow into an API-format Jinja template, offline, listing its literals."""
+    import sys
+
+    from comfyreel.compiler.errors import InputError, UsageError
+    from comfyreel.compiler.ui_import import import_ui, load_workflow, render_template
+    from comfyreel.compiler.validate import validate_graph
+
+    if output.exists() and not force:
+        raise UsageError(f"{output} exists", anchor=str(output), hint="pass --force to overwrite it")
+    schema = _schema(object_info)
+    result = import_ui(load_workflow(workflow), schema, source=str(workflow))
+    text = render_template(result, origin=workflow.name)
+    try:
+        output.parent.mkdir(parents=True, exist_ok=True)
+        output.write_text(text, encoding="utf-8")
+    except OSError as exc:
+        raise InputError(f"cannot write template: {exc.strerror}", anchor=str(output)) from None
+    findings = validate_graph(result.graph, schema)
+    errors = [f for f in findings if f.severity == "error"]
+    knobs = sum(1 for lit in result.literals if lit.label)
+    echo(
+        f"wrote {output}: {len(result.graph)} nodes, {sum(1 for _ in result.graph.links())} links, "
+        f"{len(result.literals)} literal values ({knobs} promoted), {len(result.dropped)} UI-only/"
+        f"muted/bypassed nodes dropped"
+    )
+    for note in result.notes:
+        sys.stderr.write(f"note: {note}\n")
+    for finding in errors:
+        sys.stderr.write(f"{finding}\n")
+    if errors:
+        sys.stderr.write(
+            f"{len(errors)} validation error(s) in the converted graph; the template was written\n"
         )
-        for note in result.notes:
-            sys.stderr.write(f"note: {note}\n")
-        for finding in errors:
-            sys.stderr.write(f"{finding}\n")
-        if errors:
-            sys.stderr.write(
-                f"{len(errors)} validation error(s) in the converted graph; the template was written\n"
-            )
-            raise typer.Exit(1)
+        raise Exit(1)

@@ -9,11 +9,12 @@ compiler modules load for a graph; the recipe loader (pydantic, jinja2) loads on
 from __future__ import annotations
 
 import json
+import sys
 from pathlib import Path
-from typing import TYPE_CHECKING, Annotated, Any
+from typing import TYPE_CHECKING, Any
 
-import typer
 from comfyreel.compiler.errors import EXIT_FINDINGS, EXIT_OK, InputError, ObjectInfoError, UsageError
+from comfyreel.runner.cli import Commands, add_command
 
 if TYPE_CHECKING:
     from comfyreel.compiler.graph import Graph
@@ -22,84 +23,82 @@ if TYPE_CHECKING:
 RECIPE_SUFFIXES = (".yaml", ".yml")
 
 
-def register(app: typer.Typer) -> None:
-    """Add this module's commands to *app*."""
+def register(commands: Commands) -> None:
+    """Add this module's commands."""
+    cmd = add_command(commands, "validate", validate)
+    cmd.add_argument("target", metavar="RECIPE|GRAPH.json", help="A recipe or an API graph.")
+    cmd.add_argument(
+        "--object-info", metavar="FILE", type=Path, help="Validate against this saved /object_info JSON."
+    )
+    cmd.add_argument("--server", metavar="URL", help="Validate against a running server's /object_info.")
+    cmd.add_argument(
+        "--models", metavar="DIR", type=Path, help="ComfyUI models folder, to check model files offline."
+    )
+    cmd.add_argument(
+        "--header", metavar="'Name: value'", action="append", help="HTTP header for --server (repeatable)."
+    )
+    cmd.add_argument("--timeout", type=float, default=30.0, help="Seconds to wait for --server.")
+    cmd.add_argument(
+        "--json", dest="as_json", action="store_true", help="Print one JSON object instead of text."
+    )
+    rules = add_command(commands, "list-rules", list_rules)
+    rules.add_argument("--json", dest="as_json", action="store_true", help="Print the registry as JSON.")
+    rules.add_argument("--markdown", action="store_true", help="Print a Markdown table (docs).")
 
-    @app.command()
-    def validate(
-        target: Annotated[str, typer.Argument(metavar="RECIPE|GRAPH.json", help="A recipe or an API graph.")],
-        object_info: Annotated[
-            Path | None,
-            typer.Option(
-                "--object-info", metavar="FILE", help="Validate against this saved /object_info JSON."
-            ),
-        ] = None,
-        server: Annotated[
-            str | None,
-            typer.Option("--server", metavar="URL", help="Validate against a running server's /object_info."),
-        ] = None,
-        models: Annotated[
-            Path | None,
-            typer.Option(
-                "--models", metavar="DIR", help="ComfyUI models folder, to check model files offline."
-            ),
-        ] = None,
-        header: Annotated[
-            list[str] | None,
-            typer.Option("--header", metavar="'Name: value'", help="HTTP header for --server (repeatable)."),
-        ] = None,
-        timeout: Annotated[float, typer.Option("--timeout", help="Seconds to wait for --server.")] = 30.0,
-        as_json: Annotated[
-            bool, typer.Option("--json", help="Print one JSON object instead of text.")
-        ] = False,
-    ) -> None:
-        """Check a recipe or graph against /object_info: nodes, inputs, links, ranges, combos, outputs."""
-        from comfyreel.compiler.validate import counts, validate_graph
 
-        schema = _load_schema(object_info, server, header or [], timeout)
-        inventory = None
-        if models is not None:
-            from comfyreel.compiler.inventory import ModelInventory
+def validate(
+    target: str,
+    object_info: Path | None = None,
+    server: str | None = None,
+    models: Path | None = None,
+    header: list[str] | None = None,
+    timeout: float = 30.0,
+    as_json: bool = False,
+) -> int:
+    """Check a recipe or graph against /object_info: nodes, inputs, links, ranges, combos, outputs."""
+    from comfyreel.compiler.validate import counts, validate_graph
 
-            inventory = ModelInventory.from_dir(models)
-        graph = load_target(target)
-        findings = validate_graph(graph, schema, inventory=inventory)
-        tally = counts(findings)
-        if as_json:
-            report: dict[str, Any] = {
-                "source": target,
-                "object_info": {"source": schema.source, "sha256": schema.sha256},
-                "models": inventory.source if inventory is not None else None,
-                "valid": tally["error"] == 0,
-                "counts": tally,
-                "findings": [f.to_dict() for f in findings],
-            }
-            typer.echo(json.dumps(report, indent=2, ensure_ascii=False))
-        else:
-            for finding in findings:
-                typer.echo(str(finding))
-            typer.echo(_summary(target, schema, tally))
-        raise typer.Exit(EXIT_FINDINGS if tally["error"] else EXIT_OK)
+    schema = _load_schema(object_info, server, header or [], timeout)
+    inventory = None
+    if models is not None:
+        from comfyreel.compiler.inventory import ModelInventory
 
-    @app.command("list-rules")
-    def list_rules(
-        as_json: Annotated[bool, typer.Option("--json", help="Print the registry as JSON.")] = False,
-        markdown: Annotated[bool, typer.Option("--markdown", help="Print a Markdown table (docs).")] = False,
-    ) -> None:
-        """List the validation rules: id, severity and what each one checks."""
-        from comfyreel.compiler.rules import RULES, rules_markdown
+        inventory = ModelInventory.from_dir(models)
+    graph = load_target(target)
+    findings = validate_graph(graph, schema, inventory=inventory)
+    tally = counts(findings)
+    if as_json:
+        report: dict[str, Any] = {
+            "source": target,
+            "object_info": {"source": schema.source, "sha256": schema.sha256},
+            "models": inventory.source if inventory is not None else None,
+            "valid": tally["error"] == 0,
+            "counts": tally,
+            "findings": [f.to_dict() for f in findings],
+        }
+        sys.stdout.write(json.dumps(report, indent=2, ensure_ascii=False) + "\n")
+    else:
+        lines = [str(finding) for finding in findings]
+        lines.append(_summary(target, schema, tally))
+        sys.stdout.write("\n".join(lines) + "\n")
+    return EXIT_FINDINGS if tally["error"] else EXIT_OK
 
-        if as_json and markdown:
-            raise UsageError("use either --json or --markdown")
-        if markdown:
-            typer.echo(rules_markdown(), nl=False)
-            return
-        if as_json:
-            typer.echo(json.dumps([r.to_dict() for r in RULES], indent=2))
-            return
-        width = max(len(r.id) for r in RULES)
-        for rule in RULES:
-            typer.echo(f"{rule.id:<{width}}  {rule.severity:<7}  {rule.doc}")
+
+def list_rules(as_json: bool = False, markdown: bool = False) -> int:
+    """List the validation rules: id, severity and what each one checks."""
+    from comfyreel.compiler.rules import RULES, rules_markdown
+
+    if as_json and markdown:
+        raise UsageError("use either --json or --markdown")
+    if markdown:
+        sys.stdout.write(rules_markdown())
+        return EXIT_OK
+    if as_json:
+        sys.stdout.write(json.dumps([r.to_dict() for r in RULES], indent=2) + "\n")
+        return EXIT_OK
+    width = max(len(r.id) for r in RULES)
+    sys.stdout.write("".join(f"{rule.id:<{width}}  {rule.severity:<7}  {rule.doc}\n" for rule in RULES))
+    return EXIT_OK
 
 
 def _load_schema(
