@@ -16,6 +16,7 @@ from __future__ import annotations
 
 import hashlib
 import json
+import os
 from collections.abc import Iterator, Mapping
 from functools import cache
 from pathlib import Path
@@ -288,7 +289,7 @@ class _Store:
 
     def materialize(self) -> Mapping[str, Any]:
         if self.raw is None:
-            raw = _parse_json(self.data or b"", self.source)
+            raw = _parse_json(self.data[:] if self.data is not None else b"", self.source)
             _check_shape(raw, self.source)
             self.raw, self.spans, self.data = raw, None, None
         return self.raw
@@ -360,7 +361,7 @@ class ObjectInfo(Mapping[str, NodeSchema]):
     @classmethod
     def from_file(cls, path: str | Path) -> ObjectInfo:
         try:
-            data = Path(path).read_bytes()
+            data = _read(Path(path))
         except OSError as exc:
             raise ObjectInfoError(
                 f"cannot read object_info: {exc.strerror or exc}",
@@ -434,6 +435,7 @@ def _load_store(data: bytes, digest: str, source: str, index: Path | None, cache
         spans = schema_index.read_index(candidate, sha256=digest, size=len(data))
         if spans is not None:
             return _Store(raw=None, data=data, spans=spans, source=source)
+    data = data[:]  # a memory map -> bytes (json and the scanner want bytes)
     scanned = schema_index.scan(data) if cached_at is not None else None
     if scanned is None:
         raw = _parse_json(data, source)
@@ -479,9 +481,29 @@ def _pinned() -> ObjectInfo:
 
     path = Path(__file__).with_name("data") / PINNED_RESOURCE
     try:
-        data = path.read_bytes()
+        data = _read(path)
     except OSError:  # not a plain folder install (zip, ...): ask importlib.resources
         from importlib.resources import files
 
         data = files("comfyreel.compiler.data").joinpath(PINNED_RESOURCE).read_bytes()
     return ObjectInfo.from_bytes(data, source=f"pinned:{PINNED_RESOURCE}", index=index_path_beside(path))
+
+
+def _read(path: Path) -> bytes:
+    """The file's bytes; a large file is memory-mapped (hashing a map skips a 2 MB copy: ~1 ms).
+
+    The result supports what the loaders use of bytes: ``len``, slicing to bytes, hashing.
+    """
+    with path.open("rb") as f:
+        size = os.fstat(f.fileno()).st_size
+        if size < _MMAP_FROM:
+            return f.read()
+        import mmap
+
+        try:
+            return mmap.mmap(f.fileno(), 0, access=mmap.ACCESS_READ)  # type: ignore[return-value]
+        except (OSError, ValueError):  # a pipe, a special file, a file system without mmap
+            return f.read()
+
+
+_MMAP_FROM = 256 * 1024

@@ -15,7 +15,7 @@ from __future__ import annotations
 
 import math
 from collections.abc import Callable, Mapping
-from typing import Any, NamedTuple
+from typing import Any
 
 from comfyreel.compiler.graph import is_link
 from comfyreel.compiler.object_info import (
@@ -47,13 +47,25 @@ CLEAN, COMBO_RULES, ANY_RULE = 0, 1, 2
 COMBO_FAMILY = "combos"
 
 
-class Plan(NamedTuple):
-    specs: dict[str, InputSpec]  # the live inputs (hidden ones dropped), shared: do not mutate
-    required: tuple[str, ...]
-    #: per input: literal check -> CLEAN / COMBO_RULES / ANY_RULE (None: a literal is always wrong)
-    literal: dict[str, Callable[[Any], int] | None]
-    link_types: dict[str, str]  # per input: what a link into it must give ("COMBO" for combos)
-    multiselect: frozenset[str]  # combos that take a list of options
+class Plan:
+    """What the pre-check needs of one node schema, compiled once."""
+
+    __slots__ = ("link_types", "literal", "multiselect", "required", "specs")
+
+    def __init__(
+        self,
+        specs: dict[str, InputSpec],
+        required: tuple[str, ...],
+        literal: dict[str, Callable[[Any], int] | None],
+        link_types: dict[str, str],
+        multiselect: frozenset[str],
+    ) -> None:
+        self.specs = specs  # the live inputs (hidden ones dropped), shared: do not mutate
+        self.required = required
+        #: per input: literal check -> CLEAN / COMBO_RULES / ANY_RULE (None: a literal is always wrong)
+        self.literal = literal
+        self.link_types = link_types  # per input: what a link into it must give ("COMBO" for combos)
+        self.multiselect = multiselect  # combos that take a list of options
 
 
 def plan_for(schema: NodeSchema) -> Plan | None:

@@ -65,9 +65,11 @@ def test_pinned_loads_lazily_and_raw_parses_on_demand() -> None:
     assert dict(schema.raw) == full
 
 
-def test_large_file_gets_a_cached_index_then_loads_lazily(tmp_path, monkeypatch) -> None:
+@pytest.mark.parametrize("mmap_from", [1, 10**9])  # memory-mapped or read
+def test_large_file_gets_a_cached_index_then_loads_lazily(tmp_path, monkeypatch, mmap_from) -> None:
     monkeypatch.setenv("COMFYREEL_CACHE_DIR", str(tmp_path / "cache"))
     monkeypatch.setattr(schema_index, "MIN_CACHED_SIZE", 1)
+    monkeypatch.setattr("comfyreel.compiler.object_info._MMAP_FROM", mmap_from)
     monkeypatch.setattr("comfyreel.compiler.object_info._BY_SHA256", {})
     path = _file(tmp_path)
     first = ObjectInfo.from_file(path)
@@ -84,6 +86,7 @@ def test_large_file_gets_a_cached_index_then_loads_lazily(tmp_path, monkeypatch)
 
 def test_stale_or_damaged_index_is_ignored(tmp_path, monkeypatch) -> None:
     monkeypatch.setenv("COMFYREEL_CACHE_DIR", str(tmp_path / "cache"))
+    monkeypatch.setattr("comfyreel.compiler.object_info._MMAP_FROM", 1)
     monkeypatch.setattr("comfyreel.compiler.object_info._BY_SHA256", {})
     path = _file(tmp_path)
     data = path.read_bytes()
