@@ -101,6 +101,17 @@ def wall(argv: list[str], env: dict[str, str], repeat: int) -> tuple[float, subp
     return statistics.median(times), proc
 
 
+def byte_compile_comfyreel() -> str:
+    """Write comfyreel's ``__pycache__`` (what ``pip install`` does, and did for the peers).
+
+    An editable install under ``PYTHONDONTWRITEBYTECODE=1`` would otherwise compile every module
+    from source on each run (~20 ms), which no real install pays.
+    """
+    dirs = [str(ROOT / name) for name in ("compiler", "runner")]
+    proc = subprocess.run([sys.executable, "-m", "compileall", "-q", *dirs], capture_output=True, text=True)
+    return "yes" if proc.returncode == 0 else f"no (compileall rc {proc.returncode})"
+
+
 # -- inputs ------------------------------------------------------------------------------
 def compiled_graphs(out_dir: Path) -> dict[str, Path]:
     """Every example recipe compiled to API JSON, written to *out_dir*."""
@@ -214,6 +225,7 @@ def bench_validate(peers: Peers | None, work: Path, repeat: int) -> list[str]:
         )
 
     # whole-process CLI wall time
+    compiled = byte_compile_comfyreel()
     sample = next(iter(graphs.values()))
     cli_repeat = max(3, repeat // 4)
     comfyreel_bin = str(Path(sys.executable).parent / "comfyreel")
@@ -247,6 +259,7 @@ def bench_validate(peers: Peers | None, work: Path, repeat: int) -> list[str]:
     bare, _ = wall([sys.executable, "-c", "pass"], dict(os.environ), cli_repeat)
     print(
         f"{TAG} whole-process CLI wall time, median of {cli_repeat} ({sample.name}); bare python {ms(bare)}"
+        f"; comfyreel byte-compiled first: {compiled}"
     )
     for name, value in rows:
         print(f"{TAG}   {name:<11} {ms(value)}")
