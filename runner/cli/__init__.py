@@ -123,6 +123,7 @@ def add_command(
         help=text.replace("%", "%%"),
         description=text,
         formatter_class=_Formatter,
+        allow_abbrev=False,  # as before (click): --obj is not --object-info
     )
     parser.set_defaults(**{_HANDLER: handler})
     return parser
@@ -130,7 +131,9 @@ def add_command(
 
 def build_parser(command: str | None = None) -> argparse.ArgumentParser:
     """The command line: every module's commands, or only those of the module owning *command*."""
-    parser = argparse.ArgumentParser(prog=PROG, description=HELP, formatter_class=_Formatter)
+    parser = argparse.ArgumentParser(
+        prog=PROG, description=HELP, formatter_class=_Formatter, allow_abbrev=False
+    )
     commands = parser.add_subparsers(title="commands", metavar="COMMAND")
     owner = COMMAND_OWNERS.get(command or "")
     for name in (owner,) if owner else COMMAND_MODULES:

@@ -53,6 +53,7 @@ def test_no_arguments_prints_help_and_exits_2(capsys) -> None:
         (["nope"], "invalid choice: 'nope'"),
         (["validate"], "the following arguments are required: RECIPE|GRAPH.json"),
         (["validate", "g.json", "--bogus"], "unrecognized arguments: --bogus"),
+        (["validate", "g.json", "--obj", "x.json"], "unrecognized arguments: --obj x.json"),
         (["validate", "g.json", "--timeout", "soon"], "invalid float value: 'soon'"),
         (["reliability", "--runs", "0"], "0 is not in the range x>=1"),
         (["check", "run"], "the following arguments are required: --golden/-g"),
