@@ -132,6 +132,14 @@ def object_info(server: Server) -> dict[str, Any]:
     return body
 
 
+def object_info_bytes(server: Server) -> bytes:
+    """The raw body of ``GET /object_info`` (hashed and parsed lazily by the caller)."""
+    with translating(server, "GET /object_info"):
+        resp = server.session.get(server.base + "/object_info", timeout=server.timeout)
+        _check(server, resp, "GET /object_info")
+        return resp.content
+
+
 def post_prompt(server: Server, graph: dict[str, Any], *, client_id: str, prompt_id: str) -> p.PromptAccepted:
     """Submit; a 400 becomes PromptRejected whose ``details['body']`` is the server's whole answer."""
     body = {"prompt": graph, "client_id": client_id, "prompt_id": prompt_id}

@@ -20,7 +20,8 @@ from typing import Any
 
 from comfyreel.runner import http
 from comfyreel.runner.errors import OutputError, RunError
-from comfyreel.runner.manifest import OUTPUTS_DIR, OutputFile
+from comfyreel.runner.manifest import OUTPUTS_DIR
+from comfyreel.runner.run_records import FileRecord
 
 OUTPUT_KEYS = ("images", "videos", "gifs", "audio")
 CHUNK = 1 << 16
@@ -104,7 +105,7 @@ def collect(outputs: dict[str, dict[str, Any]]) -> list[OutputRef]:
     return refs
 
 
-def download(server: http.Server, ref: OutputRef, run_dir: Path, *, cached: bool = False) -> OutputFile:
+def download(server: http.Server, ref: OutputRef, run_dir: Path, *, cached: bool = False) -> FileRecord:
     """Stream one file to ``outputs/.<name>.part``, verify its size, rename it into place."""
     out_dir = run_dir / OUTPUTS_DIR
     out_dir.mkdir(parents=True, exist_ok=True)
@@ -146,10 +147,10 @@ def download(server: http.Server, ref: OutputRef, run_dir: Path, *, cached: bool
             url=server.url,
             hint="nothing partial was kept; run again",
         ) from None
-    return OutputFile(
+    return FileRecord(
         node_id=ref.node_id,
         index=ref.index,
-        kind=ref.kind if ref.kind in ("images", "videos", "gifs", "audio") else "other",  # type: ignore[arg-type]
+        kind=ref.kind if ref.kind in ("images", "videos", "gifs", "audio") else "other",
         filename=ref.filename,
         subfolder=ref.subfolder,
         type=ref.type,
@@ -166,12 +167,12 @@ def download_all(
     run_dir: Path,
     *,
     cached_nodes: Iterable[str] = (),
-) -> list[OutputFile]:
+) -> list[FileRecord]:
     cached = set(cached_nodes)
     return [download(server, ref, run_dir, cached=ref.node_id in cached) for ref in collect(outputs)]
 
 
-def missing_outputs(expected: Iterable[str], files: Iterable[OutputFile]) -> list[str]:
+def missing_outputs(expected: Iterable[str], files: Iterable[FileRecord]) -> list[str]:
     """Output node ids that produced no file."""
     have = {f.node_id for f in files}
     return [n for n in expected if n not in have]

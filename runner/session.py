@@ -1,16 +1,20 @@
 """The IO shell of a render: submit one graph, follow it to the end, download its outputs, write the manifest.
 
-Order of a run: ``/system_stats`` -> live ``/object_info`` (+ online validation) -> websocket with our
-own ``client_id`` (opened BEFORE the submit, so a fast or cached run is still seen) -> ``POST /prompt``
+Order of a run: live ``/object_info`` starts on its own thread (:mod:`live_schema`) -> ``/system_stats``
+-> websocket with our own ``client_id`` (opened BEFORE the submit, so a fast or cached run is still
+seen) -> online validation (the only step that waits for ``/object_info``) -> ``POST /prompt``
 with our own ``prompt_id`` (known even if the answer is lost) -> the :mod:`completion` state machine
 decides every next step (read the socket, poll, reconnect, cancel our prompt) -> outputs via ``/view``
 -> ``manifest.json``. Every wait has a deadline. Failures raise a :class:`RunError` subclass after the
 manifest is written with ``status`` = the error kind; Ctrl-C removes only our prompt, then re-raises.
+The manifest is written as plain JSON (no pydantic on the render path, issue 7);
+``RunResult.manifest`` / ``.outputs`` validate it into the :mod:`manifest_models` on first access.
 """
 
 from __future__ import annotations
 
 import contextlib
+import functools
 import re
 import time
 import uuid
@@ -32,23 +36,11 @@ from comfyreel.runner.errors import (
     ServerUnavailable,
 )
 from comfyreel.runner.follow import Follower
-from comfyreel.runner.graph_ops import (
-    bust_cache,
-    custom_node_modules,
-    output_nodes,
-    seeds_of,
-)
-from comfyreel.runner.manifest import (
-    GRAPH_NAME,
-    GraphRef,
-    Manifest,
-    ObjectInfoRef,
-    OutputFile,
-    RecipeRef,
-    ServerInfo,
-    atomic_write_text,
-)
+from comfyreel.runner.graph_ops import bust_cache, output_nodes, seeds_of
+from comfyreel.runner.live_schema import LiveSchema
+from comfyreel.runner.manifest import GRAPH_NAME, SCHEMA_VERSION, atomic_write_text, write_manifest_data
 from comfyreel.runner.outcome import raise_for_state
+from comfyreel.runner.run_records import FileRecord
 from comfyreel.runner.timing import TimingRecorder, VramPeak
 from comfyreel.runner.ws import WsClient
 
@@ -95,11 +87,29 @@ class RunOptions:
         )
 
 
-@dataclass
 class RunResult:
-    run_dir: Path
-    manifest: Manifest
-    outputs: list[OutputFile]
+    """The run folder, its manifest and downloaded outputs.
+
+    ``manifest`` (a :class:`~comfyreel.runner.manifest_models.Manifest`) and ``outputs`` (its
+    ``OutputFile`` list) are validated from the written JSON on first access; ``data`` is that JSON
+    and ``files`` the plain records, for callers that need no pydantic (the CLI).
+    """
+
+    def __init__(self, run_dir: Path, data: dict[str, Any], files: list[FileRecord]) -> None:
+        self.run_dir, self.data, self.files = run_dir, data, files
+
+    @functools.cached_property
+    def manifest(self) -> Any:
+        from comfyreel.runner.manifest_models import Manifest
+
+        return Manifest.model_validate(self.data)
+
+    @property
+    def outputs(self) -> list[Any]:
+        return list(self.manifest.outputs)
+
+    def __repr__(self) -> str:
+        return f"RunResult(run_dir={str(self.run_dir)!r}, outputs={[f.path for f in self.files]!r})"
 
 
 def run_recipe(
@@ -144,11 +154,12 @@ class _Run:
         self.timing = TimingRecorder({n: str(node.get("class_type")) for n, node in graph.nodes.items()})
         self.vram = VramPeak()
         self.stats: dict[str, Any] = {}
-        self.schema_ref: ObjectInfoRef | None = None
+        self.live: LiveSchema | None = None
+        self.schema_ref: dict[str, Any] | None = None  # manifest "object_info"
         self.custom_nodes: list[str] = []
         self.output_nodes: list[str] = []
         self.cached: list[str] = []
-        self.files: list[OutputFile] = []
+        self.files: list[FileRecord] = []
         self.bust_token: str | None = None
         self.history_ts: tuple[int, int] | None = None
         self.run_dir = self._make_run_dir(out_dir)
@@ -182,35 +193,56 @@ class _Run:
 
     # -- phases -------------------------------------------------------------------------------
     def prepare(self) -> Graph:
+        self.live = LiveSchema(self.server_url, self.options.headers or None).start()
         self.stats = http.system_stats(self.server)
         self.vram.sample(self.stats)
-        schema = self._object_info()
-        if self.options.validate_online and schema is not None:
+        self.ws = WsClient(
+            self.server.base, self.client_id, headers=self.server.auth_headers(), public=self.server.url
+        )
+        self.ws.connect()  # BEFORE the POST: a fast or fully cached run must not finish unseen
+        if self.options.validate_online:
             from comfyreel.compiler.validate import ensure_valid
 
+            schema = self.live.wait()  # a failed fetch fails the run here, before anything is queued
+            self._take_schema()
             for finding in ensure_valid(self.graph, schema):  # errors raise GraphInvalid; the rest are notes
                 self.emit("finding", **finding.to_dict())
-        if schema is not None:
-            self.output_nodes = output_nodes(self.graph, schema)
         atomic_write_text(self.run_dir / GRAPH_NAME, self.graph.to_json())
         if self.options.bust_cache:
             self.bust_token = uuid.uuid4().hex[:16]
             return bust_cache(self.graph, self.bust_token)
         return self.graph
 
-    def _object_info(self) -> Any:
-        from comfyreel.runner.schema_fetch import fetch_object_info
+    def _take_schema(self, wait: bool = True) -> None:
+        """Record the live /object_info (sha256, custom nodes, output nodes) once it is there.
 
-        schema = fetch_object_info(self.server_url, headers=self.options.headers or None)
-        self.schema_ref = ObjectInfoRef(source=f"{self.server.url}/object_info", sha256=schema.sha256)
-        self.custom_nodes = custom_node_modules(schema.raw)
-        return schema
+        Without online validation a failed fetch only costs the manifest its ``object_info``: the
+        render itself never needed it (a warning says so).
+        """
+        live = self.live
+        if live is None or self.schema_ref is not None or (not wait and not live.done):
+            return
+        try:
+            schema = live.wait()
+        except ComfyreelError as exc:
+            self.live = None
+            self.emit("warning", message=f"live /object_info not recorded: {exc.message}")
+            return
+        self.schema_ref = {"source": live.source, "sha256": live.sha256}
+        self.custom_nodes = live.custom_nodes
+        self.output_nodes = output_nodes(self.graph, schema)
+
+    def _expected_outputs(self) -> list[str]:
+        """Output nodes by the live schema if it is in already, else by the pinned one (history wins)."""
+        self._take_schema(wait=False)
+        if self.schema_ref is not None:
+            return self.output_nodes
+        from comfyreel.compiler.object_info import ObjectInfo
+
+        return output_nodes(self.graph, ObjectInfo.pinned())
 
     def submit(self, graph: Graph) -> None:
-        self.ws = WsClient(
-            self.server.base, self.client_id, headers=self.server.auth_headers(), public=self.server.url
-        )
-        self.ws.connect()  # BEFORE the POST: a fast or fully cached run must not finish unseen
+        assert self.ws is not None
         self.emit(
             "submitted",
             prompt_id=self.prompt_id,
@@ -266,7 +298,7 @@ class _Run:
             self.prompt_id,
             now=self.clock(),
             timeouts=self.options.timeouts(),
-            expected_outputs=self.output_nodes,
+            expected_outputs=self._expected_outputs(),
         )
         Follower(self.server, self.ws, self.prompt_id, self.graph, self.emit, self.vram, self.clock).run(
             machine
@@ -276,6 +308,7 @@ class _Run:
 
     # -- outcome ------------------------------------------------------------------------------
     def finish(self, machine: c.Completion) -> None:
+        self._take_schema()  # long since fetched in any real render; the manifest records it
         entry = machine.history
         if entry is not None:
             self.cached = sorted(set(self.cached) | set(entry.cached_nodes))
@@ -299,7 +332,8 @@ class _Run:
                 self.emit(
                     "output", node=f.node_id, path=f.path, size=f.size, sha256=f.sha256, cached=f.cached
                 )
-            expected = entry.outputs_to_execute if entry.outputs_to_execute is not None else self.output_nodes
+            fallback = self.output_nodes if self.schema_ref is not None else list(machine.expected_outputs)
+            expected = entry.outputs_to_execute if entry.outputs_to_execute is not None else fallback
             missing = outputs.missing_outputs(expected, self.files)
             if missing:
                 raise OutputError(
@@ -312,49 +346,53 @@ class _Run:
         raise_for_state(machine, self.graph, common)
 
     # -- manifest -----------------------------------------------------------------------------
-    def manifest(self, status: str, error: ComfyreelError | None) -> Manifest:
+    def manifest(self, status: str, error: ComfyreelError | None) -> dict[str, Any]:
+        """The manifest as JSON data, field for field as ``manifest_models.Manifest`` dumps it."""
+        self._take_schema(wait=False)
         system = self.stats.get("system") or {}
         loaded = self.loaded
         recipe = None
         if loaded is not None:
-            recipe = RecipeRef(
-                path=str(loaded.source),
-                name=self.graph.meta.get("recipe_name"),
-                model=self.graph.meta.get("model"),
-                sha256=loaded.sha256,
-                text=loaded.text,
-            )
+            recipe = {
+                "path": str(loaded.source),
+                "name": self.graph.meta.get("recipe_name"),
+                "model": self.graph.meta.get("model"),
+                "sha256": loaded.sha256,
+                "text": loaded.text,
+            }
         submitted = self.timing.submit_t  # seconds after t0; total_s counts from POST /prompt
         total = round(self.clock() - self.t0 - submitted, 6) if submitted is not None else None
-        return Manifest(
-            comfyreel_version=_version(),
-            created_at=datetime.now(timezone.utc).isoformat(timespec="seconds"),
-            status=status,
-            prompt_id=self.prompt_id,
-            client_id=self.client_id,
-            recipe=recipe,
-            graph=GraphRef(sha256=self.graph.sha256()),
-            object_info=self.schema_ref,
-            server=ServerInfo(
-                url=self.server.url,
-                comfyui_version=system.get("comfyui_version"),
-                python_version=system.get("python_version"),
-                pytorch_version=system.get("pytorch_version"),
-                os=system.get("os"),
-                devices=list(self.stats.get("devices") or []),
-                custom_nodes=self.custom_nodes,
-                launch_flags=self.options.launch_flags,
-            ),
-            seeds=seeds_of(self.graph),
-            cached_nodes=self.cached,
-            timings=self.timing.timings(total_s=total, history_ts=self.history_ts),
-            peak_vram_bytes=self.vram.peak,
-            outputs=self.files,
-            error=error.to_dict() if error is not None else None,
-            cache_bust=self.bust_token,
-        )
+        return {
+            "schema_version": SCHEMA_VERSION,
+            "comfyreel_version": _version(),
+            "created_at": datetime.now(timezone.utc).isoformat(timespec="seconds"),
+            "status": status,
+            "prompt_id": self.prompt_id,
+            "client_id": self.client_id,
+            "recipe": recipe,
+            "graph": {"path": GRAPH_NAME, "sha256": self.graph.sha256()},
+            "object_info": self.schema_ref,
+            "server": {
+                "url": self.server.url,
+                "comfyui_version": system.get("comfyui_version"),
+                "python_version": system.get("python_version"),
+                "pytorch_version": system.get("pytorch_version"),
+                "os": system.get("os"),
+                "devices": list(self.stats.get("devices") or []),
+                "custom_nodes": list(self.custom_nodes),
+                "launch_flags": self.options.launch_flags,
+            },
+            "seeds": seeds_of(self.graph),
+            "cached_nodes": list(self.cached),
+            "timings": self.timing.timings(total_s=total, history_ts=self.history_ts).to_dict(),
+            "peak_vram_bytes": self.vram.peak,
+            "outputs": [f.to_dict() for f in self.files],
+            "error": error.to_dict() if error is not None else None,
+            "cache_bust": self.bust_token,
+        }
 
 
+@functools.cache
 def _version() -> str:
     from importlib.metadata import PackageNotFoundError, version
 
@@ -384,7 +422,7 @@ def run_graph(
     except ComfyreelError as exc:
         if run.submitted and not run.settled:  # e.g. a ProtocolError while following: do not leave it running
             run._remove_own_prompt()
-        run.manifest(exc.kind, exc).write(run.run_dir)
+        write_manifest_data(run.run_dir, run.manifest(exc.kind, exc))
         run.emit("error", **exc.to_dict(), run_dir=str(run.run_dir))
         raise
     except KeyboardInterrupt:
@@ -396,13 +434,13 @@ def run_graph(
             prompt_id=run.prompt_id,
             client_id=run.client_id,
         )
-        run.manifest(err.kind, err).write(run.run_dir)
+        write_manifest_data(run.run_dir, run.manifest(err.kind, err))
         raise
     finally:
         if run.ws is not None:
             run.ws.close()
         run.server.close()
-    manifest = run.manifest("success", None)
-    manifest.write(run.run_dir)
+    data = run.manifest("success", None)
+    write_manifest_data(run.run_dir, data)
     run.emit("done", status="success", run_dir=str(run.run_dir), outputs=[f.path for f in run.files])
-    return RunResult(run.run_dir, manifest, run.files)
+    return RunResult(run.run_dir, data, run.files)

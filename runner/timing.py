@@ -10,7 +10,7 @@ from __future__ import annotations
 
 from typing import Any
 
-from comfyreel.runner.manifest import NodeTiming, Timings
+from comfyreel.runner.run_records import NodeTimingRecord, TimingsRecord
 
 _PHASES = (
     ("other", ("Select", "Scheduler", "Sigmas", "Guider", "Noise")),  # instant helpers, not work
@@ -42,7 +42,7 @@ class TimingRecorder:
         self.end_ts: int | None = None
         self.cached: list[str] = []
         self._current: tuple[str, float] | None = None
-        self.nodes: list[NodeTiming] = []
+        self.nodes: list[NodeTimingRecord] = []
 
     def __call__(self, event: dict[str, Any]) -> None:
         kind, t = event.get("event"), event.get("t")
@@ -71,7 +71,7 @@ class TimingRecorder:
         base = self.start_t if self.start_t is not None else since
         class_type = self.class_types.get(node_id)
         self.nodes.append(
-            NodeTiming(
+            NodeTimingRecord(
                 node_id=node_id,
                 class_type=class_type,
                 phase=phase_of(class_type),  # type: ignore[arg-type]
@@ -85,14 +85,16 @@ class TimingRecorder:
             return (self.end_ts - self.start_ts) / 1000.0
         return None
 
-    def timings(self, *, total_s: float | None = None, history_ts: tuple[int, int] | None = None) -> Timings:
+    def timings(
+        self, *, total_s: float | None = None, history_ts: tuple[int, int] | None = None
+    ) -> TimingsRecord:
         nodes = list(self.nodes)
         seen = {n.node_id for n in nodes}
         for node_id in self.cached:
             if node_id not in seen:
                 ct = self.class_types.get(node_id)
                 nodes.append(
-                    NodeTiming(
+                    NodeTimingRecord(
                         node_id=node_id,
                         class_type=ct,
                         phase=phase_of(ct),
@@ -109,7 +111,7 @@ class TimingRecorder:
         queued = None
         if self.submit_t is not None and self.start_t is not None:
             queued = round(self.start_t - self.submit_t, 6)
-        return Timings(queued_s=queued, execution_s=execution, total_s=total_s, nodes=nodes)
+        return TimingsRecord(queued_s=queued, execution_s=execution, total_s=total_s, nodes=nodes)
 
 
 class VramPeak:

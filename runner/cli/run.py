@@ -57,7 +57,7 @@ def _execute(target: str, server_url: str, out: Path, options: Any, as_json: boo
     report.close()
     if not as_json:
         sys.stderr.write(f"run folder: {result.run_dir}\n")
-        for f in result.outputs:
+        for f in result.files:  # plain records: no pydantic on the CLI path
             sys.stdout.write(f"{result.run_dir / f.path}\n")
     return 0
 
