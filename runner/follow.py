@@ -38,7 +38,7 @@ class Follower:
     ) -> None:
         self.server, self.ws, self.prompt_id, self.graph = server, ws, prompt_id, graph
         self.emit, self.vram, self.clock = emit, vram, clock
-        self.jobs_api: bool | None = None  # /api/jobs exists (ComfyUI >= 0.8); probed at the first poll
+        self.jobs_api: bool | None = None  # /api/jobs exists (ComfyUI >= 0.8); probed when first needed
 
     def run(self, machine: c.Completion) -> c.Completion:
         state = machine.state
@@ -92,18 +92,23 @@ class Follower:
         return machine.feed(c.CancelSent(now(), d.action))
 
     def poll(self) -> c.Poll:
-        """Queue first, then history: a prompt finishing in between is never seen as absent."""
-        if self.jobs_api is None:
-            try:
-                self.jobs_api = http.jobs_supported(self.server)
-            except RunError:
-                self.jobs_api = False
+        """History first: an entry there is the end (no need for the queue). Else queue, then history
+        again, so a prompt finishing in between is never seen as absent; /api/jobs only then."""
+        entry = http.history(self.server, self.prompt_id)
+        if entry is not None:
+            return c.Poll(self.clock(), history=entry)
         q = http.queue(self.server)
         entry = http.history(self.server, self.prompt_id)
         running, pending = self.prompt_id in q.running, self.prompt_id in q.pending
         job: Any = None
-        if entry is None and not running and not pending and self.jobs_api:
-            job = http.job_status(self.server, self.prompt_id)
+        if entry is None and not running and not pending:
+            if self.jobs_api is None:  # probed once, when first needed
+                try:
+                    self.jobs_api = http.jobs_supported(self.server)
+                except RunError:
+                    self.jobs_api = False
+            if self.jobs_api:
+                job = http.job_status(self.server, self.prompt_id)
         if running:
             with contextlib.suppress(RunError):
                 self.vram.sample(http.system_stats(self.server))

@@ -1,10 +1,14 @@
-"""The server's live ``/object_info`` for one run, fetched on a thread of its own while the run goes on.
+"""The server's live ``/object_info`` for one run: per node before the submit, in full during the render.
 
-Issue 7: a run used to GET and parse the whole ``/object_info`` (2+ MB; hundreds of ms on a real
-server with many custom nodes) before submitting, even without online validation. Now the fetch
-starts first thing and overlaps ``/system_stats`` and the websocket handshake; the session waits
-for it before ``POST /prompt`` only when it validates online. Otherwise it is collected after the
-render, for the manifest (sha256, custom node packs) and as the fallback list of output nodes.
+Issue 7: a run used to GET and parse the whole ``/object_info`` (2+ MB; 20 ms on the fake,
+hundreds of ms on a real server with many custom nodes) before submitting, even without online
+validation. Now:
+
+- online validation reads only the graph's own node classes, live, from ``GET /object_info/{class}``
+  (:func:`fetch_nodes`; ComfyUI answers ``{}`` for an unknown class, which validation reports);
+- the full ``/object_info``, which the manifest records (sha256, custom node packs), is fetched by
+  :class:`LiveSchema` on a thread of its own started right after ``POST /prompt``, so it overlaps
+  the render instead of delaying it; it is also the fallback list of output nodes.
 
 The thread has its own HTTP session (a ``requests.Session`` is not shared across threads). The
 schema is parsed through a span index (the shipped one when the server runs the pinned ComfyUI
@@ -16,7 +20,9 @@ from __future__ import annotations
 
 import re
 import threading
+from collections.abc import Iterable
 from typing import Any
+from urllib.parse import quote
 
 from comfyreel.compiler.errors import ComfyreelError
 from comfyreel.runner import http
@@ -29,6 +35,25 @@ _CUSTOM_MODULE = re.compile(rb'"python_module"\s*:\s*"(custom_nodes\.[^".\\]*)')
 def custom_node_packs(data: bytes) -> list[str]:
     """``custom_nodes.<pack>`` of every node class a custom node pack registered (sorted, unique)."""
     return sorted({m.decode("utf-8", "replace") for m in _CUSTOM_MODULE.findall(data)})
+
+
+def fetch_nodes(server: http.Server, class_types: Iterable[Any]) -> Any:
+    """An ObjectInfo of just these node classes, read live one by one (``GET /object_info/{class}``)."""
+    from comfyreel.compiler.errors import ObjectInfoError
+    from comfyreel.compiler.object_info import ObjectInfo
+
+    entries: dict[str, Any] = {}
+    for name in sorted({c for c in class_types if isinstance(c, str) and c}):
+        body = http.get_json(server, f"/object_info/{quote(name, safe='')}", what=f"GET /object_info/{name}")
+        if not isinstance(body, dict):
+            raise ProtocolError(f"GET /object_info/{name} is not a JSON object", url=server.url)
+        if name in body:
+            entries[name] = body[name]
+    source = f"{server.url}/object_info"
+    try:
+        return ObjectInfo.from_data(entries, source=source, live=True)
+    except ObjectInfoError as exc:
+        raise ProtocolError(exc.message, url=source, hint="is this URL a ComfyUI server?") from None
 
 
 class LiveSchema:

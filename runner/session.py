@@ -1,12 +1,13 @@
 """The IO shell of a render: submit one graph, follow it to the end, download its outputs, write the manifest.
 
-Order of a run: live ``/object_info`` starts on its own thread (:mod:`live_schema`) -> ``/system_stats``
--> websocket with our own ``client_id`` (opened BEFORE the submit, so a fast or cached run is still
-seen) -> online validation (the only step that waits for ``/object_info``) -> ``POST /prompt``
-with our own ``prompt_id`` (known even if the answer is lost) -> the :mod:`completion` state machine
-decides every next step (read the socket, poll, reconnect, cancel our prompt) -> outputs via ``/view``
--> ``manifest.json``. Every wait has a deadline. Failures raise a :class:`RunError` subclass after the
-manifest is written with ``status`` = the error kind; Ctrl-C removes only our prompt, then re-raises.
+Order of a run: ``/system_stats`` -> websocket with our own ``client_id`` (opened BEFORE the submit,
+so a fast or cached run is still seen) -> online validation against the graph's node classes, read
+live from ``/object_info/{class}`` -> ``POST /prompt`` with our own ``prompt_id`` (known even if the
+answer is lost) -> the full live ``/object_info`` for the manifest is fetched on a thread, overlapping
+the render (:mod:`live_schema`), while the :mod:`completion` state machine decides every next step
+(read the socket, poll, reconnect, cancel our prompt) -> outputs via ``/view`` -> ``manifest.json``.
+Every wait has a deadline. Failures raise a :class:`RunError` subclass after the manifest is written
+with ``status`` = the error kind; Ctrl-C removes only our prompt, then re-raises.
 The manifest is written as plain JSON (no pydantic on the render path, issue 7);
 ``RunResult.manifest`` / ``.outputs`` validate it into the :mod:`manifest_models` on first access.
 """
@@ -37,7 +38,7 @@ from comfyreel.runner.errors import (
 )
 from comfyreel.runner.follow import Follower
 from comfyreel.runner.graph_ops import bust_cache, output_nodes, seeds_of
-from comfyreel.runner.live_schema import LiveSchema
+from comfyreel.runner.live_schema import LiveSchema, fetch_nodes
 from comfyreel.runner.manifest import GRAPH_NAME, SCHEMA_VERSION, atomic_write_text, write_manifest_data
 from comfyreel.runner.outcome import raise_for_state
 from comfyreel.runner.run_records import FileRecord
@@ -193,7 +194,6 @@ class _Run:
 
     # -- phases -------------------------------------------------------------------------------
     def prepare(self) -> Graph:
-        self.live = LiveSchema(self.server_url, self.options.headers or None).start()
         self.stats = http.system_stats(self.server)
         self.vram.sample(self.stats)
         self.ws = WsClient(
@@ -203,8 +203,9 @@ class _Run:
         if self.options.validate_online:
             from comfyreel.compiler.validate import ensure_valid
 
-            schema = self.live.wait()  # a failed fetch fails the run here, before anything is queued
-            self._take_schema()
+            classes = (node.get("class_type") for node in self.graph.nodes.values() if isinstance(node, dict))
+            schema = fetch_nodes(self.server, classes)  # live, and only what validation reads
+            self.output_nodes = output_nodes(self.graph, schema)
             for finding in ensure_valid(self.graph, schema):  # errors raise GraphInvalid; the rest are notes
                 self.emit("finding", **finding.to_dict())
         atomic_write_text(self.run_dir / GRAPH_NAME, self.graph.to_json())
@@ -213,17 +214,24 @@ class _Run:
             return bust_cache(self.graph, self.bust_token)
         return self.graph
 
-    def _take_schema(self, wait: bool = True) -> None:
+    def start_live(self) -> None:
+        """Fetch the full live /object_info on a thread, overlapping the render (see live_schema)."""
+        if self.live is None:
+            self.live = LiveSchema(self.server_url, self.options.headers or None).start()
+
+    def _take_schema(self, wait: float | None = None) -> None:
         """Record the live /object_info (sha256, custom nodes, output nodes) once it is there.
 
         Without online validation a failed fetch only costs the manifest its ``object_info``: the
         render itself never needed it (a warning says so).
         """
         live = self.live
-        if live is None or self.schema_ref is not None or (not wait and not live.done):
+        if live is None or self.schema_ref is not None:
             return
         try:
-            schema = live.wait()
+            schema = live.wait(wait)
+            if schema is None:  # not there within *wait* seconds
+                return
         except ComfyreelError as exc:
             self.live = None
             self.emit("warning", message=f"live /object_info not recorded: {exc.message}")
@@ -233,9 +241,9 @@ class _Run:
         self.output_nodes = output_nodes(self.graph, schema)
 
     def _expected_outputs(self) -> list[str]:
-        """Output nodes by the live schema if it is in already, else by the pinned one (history wins)."""
-        self._take_schema(wait=False)
-        if self.schema_ref is not None:
+        """Output nodes by the live schema if read already, else by the pinned one (history's list wins)."""
+        self._take_schema(wait=0)
+        if self.schema_ref is not None or self.options.validate_online:
             return self.output_nodes
         from comfyreel.compiler.object_info import ObjectInfo
 
@@ -348,7 +356,7 @@ class _Run:
     # -- manifest -----------------------------------------------------------------------------
     def manifest(self, status: str, error: ComfyreelError | None) -> dict[str, Any]:
         """The manifest as JSON data, field for field as ``manifest_models.Manifest`` dumps it."""
-        self._take_schema(wait=False)
+        self._take_schema(wait=None if status == "success" else 5.0)
         system = self.stats.get("system") or {}
         loaded = self.loaded
         recipe = None
@@ -417,6 +425,7 @@ def run_graph(
     try:
         submitted = run.prepare()
         run.submit(submitted)
+        run.start_live()
         machine = run.follow()
         run.finish(machine)
     except ComfyreelError as exc:
