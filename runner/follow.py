@@ -92,11 +92,10 @@ class Follower:
         return machine.feed(c.CancelSent(now(), d.action))
 
     def poll(self) -> c.Poll:
-        """History first: an entry there is the end (no need for the queue). Else queue, then history
-        again, so a prompt finishing in between is never seen as absent; /api/jobs only then."""
-        entry = http.history(self.server, self.prompt_id)
-        if entry is not None:
-            return c.Poll(self.clock(), history=entry)
+        """Queue first, then history: a prompt finishing in between is never seen as absent.
+
+        ``/api/jobs`` is probed (once) and asked only when our prompt is in neither.
+        """
         q = http.queue(self.server)
         entry = http.history(self.server, self.prompt_id)
         running, pending = self.prompt_id in q.running, self.prompt_id in q.pending

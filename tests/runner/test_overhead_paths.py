@@ -67,10 +67,14 @@ def test_custom_node_byte_scan_matches_the_parsed_scan():
         "F": {"python_module": "nodes"},
     }
     for data in (json.dumps(raw).encode(), json.dumps(raw, indent=1).encode()):
-        assert custom_node_packs(data) == custom_node_modules(raw) == [
-            "custom_nodes.ComfyUI-VideoHelperSuite",
-            "custom_nodes.pack_b",
-        ]
+        assert (
+            custom_node_packs(data)
+            == custom_node_modules(raw)
+            == [
+                "custom_nodes.ComfyUI-VideoHelperSuite",
+                "custom_nodes.pack_b",
+            ]
+        )
 
 
 def test_line_reporter_and_choice():
