@@ -1,13 +1,16 @@
-"""Plain records the render path fills in: downloaded files and node timings, in the manifest's shape.
+"""Plain records of a render: downloaded files, node timings, manifest parts, and the RunResult.
 
 Same field names and defaults as the pydantic models in :mod:`.manifest_models` (``OutputFile``,
 ``NodeTiming``, ``Timings``), with attribute access and :meth:`Record.to_dict` giving exactly the
 JSON those models dump. They exist so that ``comfyreel run`` never imports pydantic (issue 7:
-~110 ms per process); ``RunResult.manifest`` / ``.outputs`` still hand out the validated models.
+~110 ms per process); :class:`RunResult` (re-exported by ``runner.session``) still hands out the
+validated models as ``.manifest`` / ``.outputs``.
 """
 
 from __future__ import annotations
 
+import functools
+from pathlib import Path
 from typing import Any
 
 _REQUIRED = object()
@@ -101,3 +104,58 @@ class TimingsRecord(Record):
 
     _fields = (("queued_s", None), ("execution_s", None), ("total_s", None), ("nodes", []))
     __slots__ = tuple(name for name, _ in _fields)
+
+
+def recipe_record(loaded: Any, meta: dict[str, Any]) -> dict[str, Any] | None:
+    """Manifest ``recipe`` (``RecipeRef``) from a LoadedRecipe, or None for a bare graph."""
+    if loaded is None:
+        return None
+    return {
+        "path": str(loaded.source),
+        "name": meta.get("recipe_name"),
+        "model": meta.get("model"),
+        "sha256": loaded.sha256,
+        "text": loaded.text,
+    }
+
+
+def server_record(
+    url: str, stats: dict[str, Any], custom_nodes: list[str], launch_flags: list[str] | None
+) -> dict[str, Any]:
+    """Manifest ``server`` (``ServerInfo``) from a /system_stats answer (types checked by http)."""
+    system = stats.get("system") or {}
+    return {
+        "url": url,
+        "comfyui_version": system.get("comfyui_version"),
+        "python_version": system.get("python_version"),
+        "pytorch_version": system.get("pytorch_version"),
+        "os": system.get("os"),
+        "devices": list(stats.get("devices") or []),
+        "custom_nodes": list(custom_nodes),
+        "launch_flags": launch_flags,
+    }
+
+
+class RunResult:
+    """The run folder, its manifest and downloaded outputs.
+
+    ``manifest`` (a :class:`~comfyreel.runner.manifest_models.Manifest`) and ``outputs`` (its
+    ``OutputFile`` list) are validated from the written JSON on first access; ``data`` is that JSON
+    and ``files`` the plain records, for callers that need no pydantic (the CLI).
+    """
+
+    def __init__(self, run_dir: Path, data: dict[str, Any], files: list[FileRecord]) -> None:
+        self.run_dir, self.data, self.files = run_dir, data, files
+
+    @functools.cached_property
+    def manifest(self) -> Any:
+        from comfyreel.runner.manifest_models import Manifest
+
+        return Manifest.model_validate(self.data)
+
+    @property
+    def outputs(self) -> list[Any]:
+        return list(self.manifest.outputs)
+
+    def __repr__(self) -> str:
+        return f"RunResult(run_dir={str(self.run_dir)!r}, outputs={[f.path for f in self.files]!r})"

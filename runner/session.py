@@ -41,11 +41,12 @@ from comfyreel.runner.graph_ops import bust_cache, output_nodes, seeds_of
 from comfyreel.runner.live_schema import LiveSchema, fetch_nodes
 from comfyreel.runner.manifest import GRAPH_NAME, SCHEMA_VERSION, atomic_write_text, write_manifest_data
 from comfyreel.runner.outcome import raise_for_state
-from comfyreel.runner.run_records import FileRecord
+from comfyreel.runner.run_records import FileRecord, RunResult, recipe_record, server_record
 from comfyreel.runner.timing import TimingRecorder, VramPeak
 from comfyreel.runner.ws import WsClient
 
 EventSink = Callable[[dict[str, Any]], None]
+SCHEMA_WAIT_S = 10.0  # longest a finished render waits for the background /object_info (manifest only)
 
 
 def run_clock() -> float:
@@ -86,31 +87,6 @@ class RunOptions:
             finish_grace_s=min(self.finish_grace_s, self.timeout_s),
             unreachable_s=self.unreachable_s,
         )
-
-
-class RunResult:
-    """The run folder, its manifest and downloaded outputs.
-
-    ``manifest`` (a :class:`~comfyreel.runner.manifest_models.Manifest`) and ``outputs`` (its
-    ``OutputFile`` list) are validated from the written JSON on first access; ``data`` is that JSON
-    and ``files`` the plain records, for callers that need no pydantic (the CLI).
-    """
-
-    def __init__(self, run_dir: Path, data: dict[str, Any], files: list[FileRecord]) -> None:
-        self.run_dir, self.data, self.files = run_dir, data, files
-
-    @functools.cached_property
-    def manifest(self) -> Any:
-        from comfyreel.runner.manifest_models import Manifest
-
-        return Manifest.model_validate(self.data)
-
-    @property
-    def outputs(self) -> list[Any]:
-        return list(self.manifest.outputs)
-
-    def __repr__(self) -> str:
-        return f"RunResult(run_dir={str(self.run_dir)!r}, outputs={[f.path for f in self.files]!r})"
 
 
 def run_recipe(
@@ -219,18 +195,23 @@ class _Run:
         if self.live is None:
             self.live = LiveSchema(self.server_url, self.options.headers or None).start()
 
-    def _take_schema(self, wait: float | None = None) -> None:
-        """Record the live /object_info (sha256, custom nodes, output nodes) once it is there.
+    def _take_schema(self, wait: float = 0.0, give_up: bool = False) -> None:
+        """Record the live /object_info (sha256, custom nodes, output nodes) if there within *wait* s.
 
-        Without online validation a failed fetch only costs the manifest its ``object_info``: the
-        render itself never needed it (a warning says so).
+        The render never needs it: a failed fetch, or one still running when *give_up* is set, only
+        costs the manifest its ``object_info`` (a warning says so).
         """
         live = self.live
         if live is None or self.schema_ref is not None:
             return
         try:
             schema = live.wait(wait)
-            if schema is None:  # not there within *wait* seconds
+            if schema is None:  # still fetching
+                if give_up:
+                    self.live = None
+                    self.emit(
+                        "warning", message=f"live /object_info not recorded: no answer within {wait:g} s"
+                    )
                 return
         except ComfyreelError as exc:
             self.live = None
@@ -316,7 +297,7 @@ class _Run:
 
     # -- outcome ------------------------------------------------------------------------------
     def finish(self, machine: c.Completion) -> None:
-        self._take_schema()  # long since fetched in any real render; the manifest records it
+        self._take_schema(wait=SCHEMA_WAIT_S, give_up=True)  # long since there in any real render
         entry = machine.history
         if entry is not None:
             self.cached = sorted(set(self.cached) | set(entry.cached_nodes))
@@ -356,18 +337,7 @@ class _Run:
     # -- manifest -----------------------------------------------------------------------------
     def manifest(self, status: str, error: ComfyreelError | None) -> dict[str, Any]:
         """The manifest as JSON data, field for field as ``manifest_models.Manifest`` dumps it."""
-        self._take_schema(wait=None if status == "success" else 5.0)
-        system = self.stats.get("system") or {}
-        loaded = self.loaded
-        recipe = None
-        if loaded is not None:
-            recipe = {
-                "path": str(loaded.source),
-                "name": self.graph.meta.get("recipe_name"),
-                "model": self.graph.meta.get("model"),
-                "sha256": loaded.sha256,
-                "text": loaded.text,
-            }
+        self._take_schema(wait=0.0 if status == "success" else 1.0, give_up=True)
         submitted = self.timing.submit_t  # seconds after t0; total_s counts from POST /prompt
         total = round(self.clock() - self.t0 - submitted, 6) if submitted is not None else None
         return {
@@ -377,19 +347,12 @@ class _Run:
             "status": status,
             "prompt_id": self.prompt_id,
             "client_id": self.client_id,
-            "recipe": recipe,
+            "recipe": recipe_record(self.loaded, self.graph.meta),
             "graph": {"path": GRAPH_NAME, "sha256": self.graph.sha256()},
             "object_info": self.schema_ref,
-            "server": {
-                "url": self.server.url,
-                "comfyui_version": system.get("comfyui_version"),
-                "python_version": system.get("python_version"),
-                "pytorch_version": system.get("pytorch_version"),
-                "os": system.get("os"),
-                "devices": list(self.stats.get("devices") or []),
-                "custom_nodes": list(self.custom_nodes),
-                "launch_flags": self.options.launch_flags,
-            },
+            "server": server_record(
+                self.server.url, self.stats, self.custom_nodes, self.options.launch_flags
+            ),
             "seeds": seeds_of(self.graph),
             "cached_nodes": list(self.cached),
             "timings": self.timing.timings(total_s=total, history_ts=self.history_ts).to_dict(),
