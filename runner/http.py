@@ -96,6 +96,9 @@ def _check(server: Server, resp: requests.Response, what: str) -> None:
         raise ProtocolError(f"{what}: HTTP {resp.status_code}: {resp.text[:300]}", url=server.url)
 
 
+check_status = _check  # public name for modules that read a response themselves
+
+
 def get_json(server: Server, path: str, what: str | None = None, params: dict[str, Any] | None = None) -> Any:
     what = what or f"GET {path}"
     with translating(server, what):

@@ -38,15 +38,26 @@ def custom_node_packs(data: bytes) -> list[str]:
 
 
 def fetch_nodes(server: http.Server, class_types: Iterable[Any]) -> Any:
-    """An ObjectInfo of just these node classes, read live one by one (``GET /object_info/{class}``)."""
+    """An ObjectInfo of just these node classes, read live one by one (``GET /object_info/{class}``).
+
+    None when the server has no per-class route (HTTP 404): the caller then reads the full schema.
+    """
     from comfyreel.compiler.errors import ObjectInfoError
     from comfyreel.compiler.object_info import ObjectInfo
 
     entries: dict[str, Any] = {}
     for name in sorted({c for c in class_types if isinstance(c, str) and c}):
-        body = http.get_json(server, f"/object_info/{quote(name, safe='')}", what=f"GET /object_info/{name}")
+        what = f"GET /object_info/{name}"
+        with http.translating(server, what):
+            resp = server.session.get(
+                f"{server.base}/object_info/{quote(name, safe='')}", timeout=server.timeout
+            )
+            if resp.status_code == 404:
+                return None
+            http.check_status(server, resp, what)
+            body = resp.json()
         if not isinstance(body, dict):
-            raise ProtocolError(f"GET /object_info/{name} is not a JSON object", url=server.url)
+            raise ProtocolError(f"{what} is not a JSON object", url=server.url)
         if name in body:
             entries[name] = body[name]
     source = f"{server.url}/object_info"

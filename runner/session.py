@@ -181,6 +181,11 @@ class _Run:
 
             classes = (node.get("class_type") for node in self.graph.nodes.values() if isinstance(node, dict))
             schema = fetch_nodes(self.server, classes)  # live, and only what validation reads
+            if schema is None:  # no per-class route on this server: read the whole schema first
+                self.start_live()
+                assert self.live is not None
+                schema = self.live.wait()
+                self._take_schema()
             self.output_nodes = output_nodes(self.graph, schema)
             for finding in ensure_valid(self.graph, schema):  # errors raise GraphInvalid; the rest are notes
                 self.emit("finding", **finding.to_dict())

@@ -57,6 +57,28 @@ def test_object_info_failure_without_validation_still_renders(fake, tmp_path):
     assert any(e["event"] == "warning" and "/object_info" in e["message"] for e in events)
 
 
+def test_validation_falls_back_to_the_full_schema_without_per_class_routes(fake, tmp_path):
+    fake.faults.http_status_routes = {"/object_info/EmptyImage": 404, "/object_info/SaveImage": 404}
+    result = run_graph(
+        image_graph(), server_url=fake.url, out_dir=tmp_path / "runs", options=RunOptions(**FAST)
+    )
+    assert result.files and result.manifest.object_info is not None
+
+
+def test_online_validation_reads_the_live_node_classes(fake, tmp_path):
+    from comfyreel.compiler.errors import GraphInvalid
+    from comfyreel.compiler.graph import Graph
+
+    data = json.loads(image_graph().to_json())
+    data["1"]["inputs"]["width"] = -5
+    data["2"]["class_type"] = "NoSuchNode"
+    graph = Graph.from_data(data, source="bad.json")
+    with pytest.raises(GraphInvalid) as info:
+        run_graph(graph, server_url=fake.url, out_dir=tmp_path / "runs", options=RunOptions(**FAST))
+    rules = {f.rule for f in info.value.findings}
+    assert len(rules) >= 2, rules  # the width and the unknown class, both from the live per-class reads
+
+
 def test_custom_node_byte_scan_matches_the_parsed_scan():
     raw = {
         "A": {"python_module": "custom_nodes.ComfyUI-VideoHelperSuite.videohelpersuite.nodes"},
