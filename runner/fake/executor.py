@@ -161,9 +161,7 @@ class Executor:
         self._msg("execution_cached", {"nodes": cached, "prompt_id": pid, "timestamp": now_ms()}, messages)
         order = execution_order(prompt, item.outputs, self.catalog, set(cached))
         progress: dict[str, dict[str, Any]] = {}
-        semantics = Semantics(
-            prompt, self.resolve_input, self._declared
-        )
+        semantics = Semantics(prompt, self.resolve_input, self._declared)
         executed: list[str] = []
         ui_outputs: dict[str, Any] = {}
         meta: dict[str, Any] = {}
