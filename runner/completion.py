@@ -371,6 +371,9 @@ class Completion:
             or self.state in (State.SUBMITTED, State.FINISHING, State.CANCELLING)
         )
         self._next_poll = at + (self.timeouts.fast_poll_s if fast else self.timeouts.poll_s)
+        if self._absent_since is not None and self.state not in (State.FINISHING, State.CANCELLING):
+            # Look again exactly when the absence would prove the job lost, not up to a poll later.
+            self._next_poll = min(self._next_poll, max(at, self._absent_since + self.timeouts.lost_after_s))
 
     def _begin_cancel(self, kind: State, reason: str, at: float) -> None:
         self.state = State.CANCELLING

@@ -318,6 +318,22 @@ def test_lost_is_quick_after_restart():
     assert t <= 1.0 + T.lost_after_s + 2 * T.fast_poll_s + 0.1
 
 
+def test_lost_is_declared_on_time_when_polls_are_slow():
+    """Slow polls drift; the machine still looks again exactly when absence proves the loss."""
+    m = Completion(PID, now=0.0, timeouts=T)
+    m.feed(Poll(0.5, running=True))
+    first_absent, latency = 1.0, 0.13  # each poll answer arrives 0.13 s after it was asked for
+    d = m.feed(Poll(first_absent))
+    t = first_absent
+    while d.action is not Action.DONE:
+        assert d.action is Action.WAIT and d.wake_at is not None
+        t = d.wake_at + latency
+        d = m.feed(Poll(t))
+        assert t < 10
+    assert m.state is State.LOST
+    assert t <= first_absent + T.lost_after_s + latency + 1e-9
+
+
 def test_protocol_history_and_queue():
     q = p.parse_queue({"queue_running": [[1, "a", {}, {}, []]], "queue_pending": [[2, "b", {}, {}, []]]})
     assert q.running == ("a",) and q.pending == ("b",)
