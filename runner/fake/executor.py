@@ -170,17 +170,7 @@ class Executor:
             class_type = prompt[node_id]["class_type"]
             if node_id in cached:  # only output nodes get here: re-send the cached UI
                 ui = self.cache.entries.get(sigs[node_id])
-                if self.client_id is not None:
-                    self.hub.send(
-                        "executed",
-                        {
-                            "node": node_id,
-                            "display_node": node_id,
-                            "output": self._evil(ui),
-                            "prompt_id": pid,
-                        },
-                        self.client_id,
-                    )
+                self._send_executed(node_id, ui, pid)
                 self._progress(progress, pid, node_id, 1.0, 1.0, "finished")
                 if ui is not None:
                     ui_outputs[node_id] = ui
@@ -237,17 +227,7 @@ class Executor:
             if ui is not None:
                 ui_outputs[node_id] = ui
                 meta[node_id] = node_meta(node_id)
-                if self.client_id is not None:
-                    self.hub.send(
-                        "executed",
-                        {
-                            "node": node_id,
-                            "display_node": node_id,
-                            "output": self._evil(ui),
-                            "prompt_id": pid,
-                        },
-                        self.client_id,
-                    )
+                self._send_executed(node_id, ui, pid)
             self._progress(progress, pid, node_id, 1.0, 1.0, "finished")
         if outcome == "success":
             end = now_ms()
@@ -301,6 +281,12 @@ class Executor:
             {"prompt_id": pid, "nodes": {k: dict(v) for k, v in progress.items()}},
             self.client_id,
         )
+
+    def _send_executed(self, node_id: str, ui: Any, pid: str) -> None:
+        """The `executed` frame of an output node, to the submitting client only (as recorded)."""
+        if self.client_id is not None:
+            payload = {"node": node_id, "display_node": node_id, "output": self._evil(ui), "prompt_id": pid}
+            self.hub.send("executed", payload, self.client_id)
 
     def _declared(self, class_type: str, name: str) -> bool:
         """Is *name* an input of *class_type* (dotted V3 dynamic sub-inputs count as declared)?"""
