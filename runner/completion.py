@@ -200,7 +200,7 @@ class Completion:
         if now >= self._deadline:
             self._begin_cancel(State.TIMED_OUT, f"deadline of {self.timeouts.total_s:g} s reached", now)
             return self._decide_cancel(now)
-        if self.state is not State.FINISHING and now - self._activity >= self.timeouts.silence_s:
+        if self._silence_applies() and now - self._activity >= self.timeouts.silence_s:
             self._begin_cancel(State.TIMED_OUT, f"no progress for {self.timeouts.silence_s:g} s", now)
             return self._decide_cancel(now)
         if not self._ws_up and self._next_reconnect is not None and now >= self._next_reconnect:
@@ -209,11 +209,19 @@ class Completion:
         if self._poll_due or now >= self._next_poll:
             return Decision(self.state, Action.POLL)
         wake = [self._next_poll, self._deadline]
-        if self.state is not State.FINISHING:
+        if self._silence_applies():
             wake.append(self._activity + self.timeouts.silence_s)
         if not self._ws_up and self._next_reconnect is not None:
             wake.append(self._next_reconnect)
         return Decision(self.state, Action.WAIT, wake_at=min(wake))
+
+    def _silence_applies(self) -> bool:
+        """Silence means *our* job stopped moving: not while it ends, nor while it waits its turn.
+
+        Behind another client's long render we get no events and the polls do not change; that is
+        the queue working, bounded by the total deadline, not a hang of ours.
+        """
+        return self.state is not State.FINISHING and self._queue_pos != "pending"
 
     # -- handlers -----------------------------------------------------------------------------
     def _on_WsMessage(self, ev: WsMessage) -> None:

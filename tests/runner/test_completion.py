@@ -204,6 +204,11 @@ CASES = {
         State.CANCELLING,
         Action.DELETE,
     ),
+    "queued behind a long foreign job is not silence (the deadline still holds)": (
+        [Poll(0.5, pending=True), *[Poll(t, pending=True) for t in range(2, 40, 2)], Tick(40.0)],
+        State.QUEUED,
+        Action.POLL,
+    ),
     "delete raced with start -> interrupt": (
         [
             Poll(0.5, pending=True),
