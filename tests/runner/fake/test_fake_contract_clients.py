@@ -61,8 +61,12 @@ def test_interrupt_scenario_matches_recording(slow_fake):
         assert types(run1)[-4:] == ["executing", "execution_interrupted", "status", "executing"]
         interrupted = next(f for f in run1 if f["type"] == "execution_interrupted")["data"]
         assert set(interrupted) == set(recorded_interrupted["data"])
-        assert interrupted["node_id"] == "12" and interrupted["node_type"] == "ImageBlur"
-        assert sorted(interrupted["executed"]) == ["1", "10", "11"]
+        # Cooperative, as recorded: the node running when the interrupt lands finishes, and the next
+        # one is reported. On a loaded machine the request can land during node 12 instead of 11.
+        blurs = ["10", "11", "12", "13"]
+        assert interrupted["node_type"] == "ImageBlur" and interrupted["node_id"] in ("12", "13")
+        done = blurs[: blurs.index(interrupted["node_id"])]
+        assert sorted(interrupted["executed"]) == sorted(["1", *done])
         c.until(_executing(p2, "10"))
         _empty_200(c.post("/queue", {"delete": [p3]}))
         assert c.recv()["data"] == {"status": {"exec_info": {"queue_remaining": 2}}}
