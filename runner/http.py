@@ -31,6 +31,7 @@ class Server:
         if parts.scheme not in ("http", "https") or not parts.hostname:
             raise ServerUnavailable(
                 f"not an http(s) server URL: {public_url(url)!r}",
+                url=public_url(url),
                 hint="pass e.g. --server http://127.0.0.1:8188",
             )
         netloc = parts.netloc.rsplit("@", 1)[-1]

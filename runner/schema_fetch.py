@@ -7,8 +7,6 @@ the URL or in headers are never printed.
 
 from __future__ import annotations
 
-from urllib.parse import urlsplit, urlunsplit
-
 from comfyreel.compiler.errors import ObjectInfoError
 from comfyreel.compiler.object_info import ObjectInfo
 from comfyreel.runner.errors import ProtocolError, ServerUnavailable
@@ -36,22 +34,12 @@ def parse_header(text: str) -> tuple[str, str]:
 def fetch_object_info(url: str, *, headers: dict[str, str] | None = None, timeout: float = 30) -> ObjectInfo:
     """GET ``<url>/object_info`` and normalise it; the result has ``live=True`` and its sha256."""
     import requests
+    from comfyreel.runner.http import Server  # URL checks, credentials and session, as for a run
 
-    parts = urlsplit(url)
     safe = public_url(object_info_url(url))
-    if parts.scheme not in ("http", "https") or not parts.hostname:
-        raise ServerUnavailable(
-            f"not an http(s) server URL: {public_url(url)!r}",
-            url=public_url(url),
-            hint="pass e.g. --server http://127.0.0.1:8188",
-        )
-    netloc = parts.netloc.rsplit("@", 1)[-1]
-    target = object_info_url(urlunsplit((parts.scheme, netloc, parts.path, parts.query, "")))
-    auth = (parts.username, parts.password or "") if parts.username is not None else None
-    session = requests.Session()
-    session.trust_env = False  # no proxies from the environment for what is usually a local server
+    server = Server(url, headers=headers, timeout=timeout)
     try:
-        resp = session.get(target, headers=headers or {}, auth=auth, timeout=timeout)
+        resp = server.session.get(object_info_url(server.base), timeout=timeout)
         data = resp.content
     except requests.exceptions.Timeout:
         raise ServerUnavailable(
@@ -68,7 +56,7 @@ def fetch_object_info(url: str, *, headers: dict[str, str] | None = None, timeou
     except requests.exceptions.RequestException as exc:
         raise ServerUnavailable(f"cannot fetch {safe} ({type(exc).__name__})", url=safe) from None
     finally:
-        session.close()
+        server.close()
     if resp.status_code in (401, 403):
         raise ProtocolError(f"{safe} answered HTTP {resp.status_code}", url=safe, hint=_AUTH_HINT)
     if resp.status_code >= 500:
