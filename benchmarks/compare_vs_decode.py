@@ -47,9 +47,9 @@ def main() -> None:
     args = parser.parse_args()
 
     import torch
-    from comfyreel.runner.check import synth
-    from comfyreel.runner.check.compare import compare_files
-    from comfyreel.runner.check.metrics import pick_device
+    from comfyreel.checks import synth
+    from comfyreel.checks.compare import compare_files
+    from comfyreel.checks.metrics import pick_device
 
     with tempfile.TemporaryDirectory() as tmp:
         d = Path(tmp)

@@ -107,7 +107,7 @@ def byte_compile_comfyreel() -> str:
     An editable install under ``PYTHONDONTWRITEBYTECODE=1`` would otherwise compile every module
     from source on each run (~20 ms), which no real install pays.
     """
-    dirs = [str(ROOT / name) for name in ("compiler", "runner")]
+    dirs = [str(ROOT / name) for name in ("compiler", "runner", "checks", "cli", "fake")]
     proc = subprocess.run([sys.executable, "-m", "compileall", "-q", *dirs], capture_output=True, text=True)
     return "yes" if proc.returncode == 0 else f"no (compileall rc {proc.returncode})"
 

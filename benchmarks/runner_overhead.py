@@ -20,7 +20,7 @@ import time
 from pathlib import Path
 
 from comfyreel.compiler.graph import Graph
-from comfyreel.runner.fake.server import FakeComfyUI
+from comfyreel.fake.server import FakeComfyUI
 from comfyreel.runner.session import RunOptions, run_graph
 
 

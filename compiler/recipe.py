@@ -55,7 +55,7 @@ class ModelFiles(BaseModel):
 class CheckTolerances(BaseModel):
     """Per-recipe limits for `comfyreel check` (unset keys keep golden.json's or the defaults).
 
-    The names mirror ``comfyreel.runner.check.tolerances.Tolerances`` (a test keeps them equal);
+    The names mirror ``comfyreel.checks.tolerances.Tolerances`` (a test keeps them equal);
     they are declared here too so a typo fails when the recipe loads, not after a render.
     """
 

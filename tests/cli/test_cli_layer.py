@@ -8,9 +8,9 @@ import subprocess
 import sys
 
 import pytest
+from comfyreel import cli
+from comfyreel.cli import COMMAND_MODULES, COMMAND_OWNERS, build_parser, main
 from comfyreel.compiler.errors import InputError
-from comfyreel.runner import cli
-from comfyreel.runner.cli import COMMAND_MODULES, COMMAND_OWNERS, build_parser, main
 
 
 def _registered(module: str) -> list[str]:
@@ -18,7 +18,7 @@ def _registered(module: str) -> list[str]:
 
     parser = argparse.ArgumentParser()
     commands = parser.add_subparsers()
-    importlib.import_module(f"comfyreel.runner.cli.{module}").register(commands)
+    importlib.import_module(f"comfyreel.cli.{module}").register(commands)
     return list(commands.choices)
 
 
@@ -104,7 +104,7 @@ def test_validate_imports_only_what_a_graph_needs(tmp_path) -> None:
     )
     code = (
         "import contextlib, io, sys, json\n"
-        "from comfyreel.runner.cli import main\n"
+        "from comfyreel.cli import main\n"
         "with contextlib.redirect_stdout(io.StringIO()):\n"
         f"    rc = main(['validate', {str(graph)!r}])\n"
         "print(json.dumps([rc, sorted({m.split('.')[0] for m in sys.modules})]))"

@@ -8,8 +8,8 @@ import sys
 from pathlib import Path
 
 import pytest
+from comfyreel.cli import main
 from comfyreel.compiler.graph import Graph
-from comfyreel.runner.cli import main
 
 REPO = Path(__file__).resolve().parents[2]
 SEED = REPO / "recipes" / "hello-wave-ltx2-8gb.yaml"
@@ -120,7 +120,7 @@ def test_schema_prints_and_writes(tmp_path: Path, capsys: pytest.CaptureFixture)
 
 def test_compile_command_imports_nothing_heavy() -> None:
     code = (
-        "import sys; from comfyreel.runner.cli import main; rc = main(['compile', sys.argv[1]]); "
+        "import sys; from comfyreel.cli import main; rc = main(['compile', sys.argv[1]]); "
         "bad = [m for m in ('av', 'torch', 'requests', 'websocket', 'rich.progress') if m in sys.modules]; "
         "print(rc, bad, file=sys.stderr)"
     )

@@ -6,8 +6,8 @@ import json
 from pathlib import Path
 
 import pytest
+from comfyreel.cli import main
 from comfyreel.compiler.graph import Graph
-from comfyreel.runner.cli import main
 
 UI_DIR = Path(__file__).resolve().parent.parent / "data" / "ui"
 LTXV_UI = UI_DIR / "ltxv_text_to_video.json"

@@ -8,9 +8,9 @@ import sys
 from pathlib import Path
 
 import pytest
+from comfyreel.cli import main
 from comfyreel.compiler.object_info import PINNED_SHA256
 from comfyreel.compiler.rules import RULES
-from comfyreel.runner.cli import main
 
 REPO = Path(__file__).resolve().parents[2]
 TRACES = json.loads((REPO / "tests" / "data" / "compiler" / "validation_errors.graph.json").read_text())
@@ -237,7 +237,7 @@ def test_validating_a_graph_loads_no_network_or_template_modules(tmp_path) -> No
     graph = _write(tmp_path, VALID)
     code = (
         "import contextlib, io, sys, json\n"
-        "from comfyreel.runner.cli import main\n"
+        "from comfyreel.cli import main\n"
         "with contextlib.redirect_stdout(io.StringIO()):\n"
         f"    rc = main(['validate', {graph!r}])\n"
         "print(json.dumps([rc, sorted({m.split('.')[0] for m in sys.modules})]))"

@@ -34,6 +34,6 @@ def test_a_bad_check_block_names_the_field(block: str, expected: str) -> None:
 
 
 def test_recipe_tolerance_names_match_the_checker() -> None:
-    from comfyreel.runner.check.tolerances import Tolerances
+    from comfyreel.checks.tolerances import Tolerances
 
     assert set(CheckTolerances.model_fields) == {f.name for f in dataclasses.fields(Tolerances)}

@@ -42,7 +42,7 @@ def test_compiler_imports_nothing_online_or_heavy(module: str) -> None:
 def test_cli_help_imports_no_heavy_module() -> None:
     code = (
         "import contextlib, io\n"
-        "from comfyreel.runner.cli import main\n"
+        "from comfyreel.cli import main\n"
         "with contextlib.redirect_stdout(io.StringIO()):\n"
         "    main(['--help'])"
     )

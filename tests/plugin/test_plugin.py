@@ -32,13 +32,13 @@ def _preload() -> None:
     run would be dropped and re-imported later, splitting registries (e.g. YAML constructors).
     """
     import av  # native extensions must never be imported twice in one process
+    import comfyreel.checks.check_run
+    import comfyreel.checks.compare
+    import comfyreel.checks.html
+    import comfyreel.checks.metrics
     import comfyreel.compiler.compile
     import comfyreel.compiler.loader
-    import comfyreel.runner.check.check_run
-    import comfyreel.runner.check.compare
-    import comfyreel.runner.check.html
-    import comfyreel.runner.check.metrics
-    import comfyreel.runner.fake
+    import comfyreel.fake
     import comfyreel.runner.session
     import torch
     import torch.nn.functional
@@ -58,7 +58,7 @@ def _run(pytester: pytest.Pytester, *args: str) -> pytest.RunResult:
 
 def test_plugin_module_is_thin() -> None:
     code = (
-        "import sys, json; import comfyreel.runner.pytest_plugin; "
+        "import sys, json; import comfyreel.checks.pytest_plugin; "
         "print(json.dumps(sorted({m.split('.')[0] for m in sys.modules})))"
     )
     out = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, check=True).stdout

@@ -177,7 +177,7 @@ def test_real_deadline_interrupts_our_prompt(tmp_path):
     not os.environ.get("COMFYUI_DIR"), reason="set COMFYUI_DIR (and COMFYUI_PYTHON) to test --launch"
 )
 def test_real_launch(tmp_path, capsys):
-    from comfyreel.runner.cli import main
+    from comfyreel.cli import main
 
     graph = tmp_path / "g.json"
     graph.write_text(_graph().to_json())

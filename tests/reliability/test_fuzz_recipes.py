@@ -11,7 +11,7 @@ import json
 from importlib import resources
 
 import yaml
-from comfyreel.runner.reliability.recipe_fuzz import (
+from comfyreel.reliability.recipe_fuzz import (
     FIELDS,
     HOSTILE_STRINGS,
     MODEL_SLOTS,

@@ -5,10 +5,10 @@ the run folder. The table-driven scenario is covered in test_suite.py; these pin
 from __future__ import annotations
 
 import pytest
+from comfyreel.fake import FakeComfyUI
+from comfyreel.reliability.graphs import image_graph
+from comfyreel.reliability.scenarios_faults import fast
 from comfyreel.runner.errors import OutputError, ProtocolError, RunError
-from comfyreel.runner.fake import FakeComfyUI
-from comfyreel.runner.reliability.graphs import image_graph
-from comfyreel.runner.reliability.scenarios_faults import fast
 from comfyreel.runner.session import run_graph
 
 
@@ -48,7 +48,7 @@ def test_hostile_answers_are_run_errors(fake, tmp_path, route, fault):
 
 
 def test_evil_filenames_write_nothing_outside(fake, tmp_path):
-    from comfyreel.runner.fake import EVIL_FILENAMES
+    from comfyreel.fake import EVIL_FILENAMES
 
     for name in EVIL_FILENAMES:
         fake.faults.evil_filenames = (name,)
@@ -73,7 +73,7 @@ def test_fake_json_replace_routes_switch(fake):
     "shape", ["history-status-str", "history-outputs-list", "queue-not-lists", "system-str"]
 )
 def test_hostile_shapes_are_run_errors(fake, tmp_path, shape):
-    from comfyreel.runner.reliability.scenarios_security import SHAPES
+    from comfyreel.reliability.scenarios_security import SHAPES
 
     route, change = SHAPES[shape]
     fake.faults.json_replace_routes = {route: change}

@@ -7,8 +7,8 @@ import os
 import time
 
 import pytest
-from comfyreel.runner.cli import main
-from comfyreel.runner.reliability import harness, suite, table
+from comfyreel.cli import main
+from comfyreel.reliability import harness, suite, table
 
 #: Runs per scenario in CI (smaller than the command's default, still every variant at least once).
 CI_RUNS = {

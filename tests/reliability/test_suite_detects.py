@@ -4,9 +4,9 @@ from __future__ import annotations
 
 import logging
 
+from comfyreel.reliability import scenarios_faults, scenarios_load, scenarios_security
 from comfyreel.runner import http as rhttp
 from comfyreel.runner import session as rsession
-from comfyreel.runner.reliability import scenarios_faults, scenarios_load, scenarios_security
 
 
 def test_dropped_output_is_counted_lost(monkeypatch, tmp_path):

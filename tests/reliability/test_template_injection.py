@@ -10,8 +10,8 @@ import yaml
 from comfyreel.compiler.compile import compile_recipe
 from comfyreel.compiler.errors import TemplateError
 from comfyreel.compiler.loader import load_recipe_text
-from comfyreel.runner.reliability.recipe_fuzz import HOSTILE_STRINGS, MODELS, yaml_text
-from comfyreel.runner.reliability.scenarios_input import ATTACK_TEMPLATES
+from comfyreel.reliability.recipe_fuzz import HOSTILE_STRINGS, MODELS, yaml_text
+from comfyreel.reliability.scenarios_input import ATTACK_TEMPLATES
 from hypothesis import given, settings
 from hypothesis import strategies as st
 

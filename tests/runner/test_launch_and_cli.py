@@ -8,9 +8,9 @@ from pathlib import Path
 
 import pytest
 import requests
-from comfyreel.runner.cli import main
+from comfyreel.cli import main
+from comfyreel.fake.server import FakeComfyUI
 from comfyreel.runner.errors import ServerUnavailable
-from comfyreel.runner.fake.server import FakeComfyUI
 from comfyreel.runner.launch import PROFILE_FLAGS, launch
 from comfyreel.runner.manifest import Manifest
 from runner_graphs import image_graph, sampler_graph
@@ -18,7 +18,7 @@ from runner_graphs import image_graph, sampler_graph
 FAKE_MAIN = textwrap.dedent(
     """
     import argparse, signal, sys, threading
-    from comfyreel.runner.fake.server import FakeComfyUI
+    from comfyreel.fake.server import FakeComfyUI
 
     p = argparse.ArgumentParser()
     p.add_argument("--listen"); p.add_argument("--port", type=int)

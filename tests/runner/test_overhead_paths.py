@@ -9,7 +9,7 @@ import subprocess
 import sys
 
 import pytest
-from comfyreel.runner.fake.server import FakeComfyUI
+from comfyreel.fake.server import FakeComfyUI
 from comfyreel.runner.graph_ops import custom_node_modules
 from comfyreel.runner.live_schema import custom_node_packs
 from comfyreel.runner.manifest import MANIFEST_NAME, Manifest
@@ -122,7 +122,7 @@ def test_line_reporter_and_choice():
 
 def test_run_path_imports_neither_pydantic_nor_rich():
     code = (
-        "import sys, comfyreel.runner.session, comfyreel.runner.progress, comfyreel.runner.cli.run\n"
+        "import sys, comfyreel.runner.session, comfyreel.runner.progress, comfyreel.cli.run\n"
         "print(sorted(m for m in ('pydantic', 'rich', 'rich.progress') if m in sys.modules))"
     )
     out = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, check=True).stdout

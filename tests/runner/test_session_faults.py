@@ -8,6 +8,8 @@ import uuid
 
 import pytest
 import requests
+from comfyreel.fake.faults import EVIL_FILENAMES
+from comfyreel.fake.server import FakeComfyUI
 from comfyreel.runner import http as rhttp
 from comfyreel.runner import session as rsession
 from comfyreel.runner.errors import (
@@ -18,8 +20,6 @@ from comfyreel.runner.errors import (
     PromptRejected,
     RunTimeout,
 )
-from comfyreel.runner.fake.faults import EVIL_FILENAMES
-from comfyreel.runner.fake.server import FakeComfyUI
 from comfyreel.runner.graph_ops import BUST_INPUT
 from comfyreel.runner.manifest import Manifest
 from comfyreel.runner.session import RunOptions, run_graph

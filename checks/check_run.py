@@ -1,0 +1,287 @@
+"""Check a run directory against its goldens, or (explicitly) make its outputs the new goldens.
+
+:func:`check_run` reads ``RUN_DIR/manifest.json``, finds ``<golden_root>/<recipe-stem>/``
+and compares every output with its golden (``compare.py``). The result is a value
+(:class:`RunCheck`): a missing golden or output, a failed run and a regression are failures
+with reasons; nothing is written unless ``update=True``.
+"""
+
+from __future__ import annotations
+
+import shlex
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Any
+
+from comfyreel.checks.compare import Comparison, Reason, compare_files
+from comfyreel.checks.golden import (
+    GoldenChange,
+    GoldenMeta,
+    install_file,
+    media_entry,
+    output_name,
+    recipe_stem,
+    remove_file,
+)
+from comfyreel.checks.media import probe
+from comfyreel.checks.tolerances import Tolerances
+from comfyreel.compiler.errors import InputError
+from comfyreel.runner.errors import CheckError
+from comfyreel.runner.manifest import GRAPH_NAME, Manifest, sha256_file
+
+PASS, FAIL, MISSING_GOLDEN, MISSING_OUTPUT, ERROR, UPDATED = (
+    "pass",
+    "fail",
+    "missing_golden",
+    "missing_output",
+    "error",
+    "updated",
+)
+
+
+@dataclass
+class OutputCheck:
+    """The verdict on one output of a run."""
+
+    name: str  # "<node_id>-<index>.<ext>"
+    status: str  # pass | fail | missing_golden | missing_output | error | updated
+    actual: str | None = None
+    golden: str | None = None
+    comparison: Comparison | None = None
+    message: str = ""
+    error: dict[str, Any] | None = None
+
+    @property
+    def ok(self) -> bool:
+        return self.status in (PASS, UPDATED)
+
+    def to_dict(self) -> dict[str, Any]:
+        return {
+            "name": self.name,
+            "status": self.status,
+            "ok": self.ok,
+            "actual": self.actual,
+            "golden": self.golden,
+            "message": self.message,
+            "error": self.error,
+            "comparison": self.comparison.to_dict() if self.comparison else None,
+        }
+
+
+@dataclass
+class RunCheck:
+    """The verdict on one run directory."""
+
+    run_dir: Path
+    golden_root: Path
+    stem: str
+    manifest: Manifest
+    tolerances: Tolerances
+    outputs: list[OutputCheck] = field(default_factory=list)
+    problems: list[Reason] = field(default_factory=list)  # run-level failures
+    notes: list[str] = field(default_factory=list)
+    changes: list[GoldenChange] = field(default_factory=list)
+    updated: bool = False
+
+    @property
+    def golden_dir(self) -> Path:
+        return self.golden_root / self.stem
+
+    @property
+    def ok(self) -> bool:
+        return not self.problems and all(o.ok for o in self.outputs)
+
+    @property
+    def exit_code(self) -> int:
+        """0 all good, 2 when a file could not be read, else 1."""
+        if self.ok:
+            return 0
+        return 2 if any(o.status == ERROR for o in self.outputs) else 1
+
+    def update_command(self) -> str:
+        return (
+            f"comfyreel check {shlex.quote(str(self.run_dir))} --golden "
+            f"{shlex.quote(str(self.golden_root))} --update-golden"
+        )
+
+    def to_dict(self) -> dict[str, Any]:
+        return {
+            "run_dir": str(self.run_dir),
+            "recipe": self.stem,
+            "golden_dir": str(self.golden_dir),
+            "ok": self.ok,
+            "updated": self.updated,
+            "problems": [p.to_dict() for p in self.problems],
+            "notes": list(self.notes),
+            "outputs": [o.to_dict() for o in self.outputs],
+            "changes": [c.to_dict() for c in self.changes],
+            "tolerances": self.tolerances.to_dict(),
+            "manifest": self.manifest.model_dump(mode="json", exclude={"recipe": {"text"}}),
+        }
+
+    def summary_lines(self) -> list[str]:
+        verdict = "updated" if self.updated else ("PASS" if self.ok else "FAIL")
+        lines = [f"{verdict} {self.stem} ({self.run_dir})"]
+        lines += [f"  - {p.message}" for p in self.problems]
+        for o in self.outputs:
+            if o.comparison is not None and o.status in (PASS, FAIL):
+                body = o.comparison.summary_lines()
+                lines.append(f"  {o.name}: {body[0].split(':', 1)[0]}")
+                lines += ["  " + line for line in body[1:]]
+            else:
+                lines.append(f"  {o.name}: {o.status}" + (f" — {o.message}" if o.message else ""))
+        lines += [f"  note: {n}" for n in self.notes]
+        lines += [f"  golden {c.describe()}" for c in self.changes]
+        if any(o.status == MISSING_GOLDEN for o in self.outputs):
+            lines.append(f"  to record the goldens: {self.update_command()}")
+        return lines
+
+
+def recipe_tolerances(manifest: Manifest) -> dict[str, Any]:
+    """The recipe's ``check:`` block (``check: {tolerances: {...}}`` or ``check: {...}``), if any."""
+    text = manifest.recipe.text if manifest.recipe else None
+    if not text:
+        return {}
+    import yaml
+
+    try:
+        data = yaml.safe_load(text)
+    except yaml.YAMLError:
+        return {}
+    block = data.get("check") if isinstance(data, dict) else None
+    if not isinstance(block, dict):
+        return {}
+    inner = block.get("tolerances", block)
+    return dict(inner) if isinstance(inner, dict) else {}
+
+
+def resolve_tolerances(
+    manifest: Manifest, meta: GoldenMeta | None, overrides: dict[str, Any] | None, golden_dir: Path
+) -> Tolerances:
+    """defaults < golden.json < the recipe's check block < command-line overrides."""
+    tol = Tolerances.from_dict(
+        meta.tolerances if meta else None, where=f"{golden_dir}/golden.json:tolerances"
+    )
+    tol = Tolerances.from_dict(recipe_tolerances(manifest), base=tol, where="recipe check block")
+    return Tolerances.from_dict(overrides, base=tol, where="--tolerance")
+
+
+def _run_problems(rc: RunCheck, meta: GoldenMeta | None) -> None:
+    m = rc.manifest
+    if m.status != "success":
+        detail = (m.error or {}).get("message", "")
+        rc.problems.append(
+            Reason("run_status", f"the run did not succeed: {m.status}" + (f" ({detail})" if detail else ""))
+        )
+    graph = rc.run_dir / (m.graph.path or GRAPH_NAME)
+    if graph.is_file() and sha256_file(graph) != m.graph.sha256:
+        rc.notes.append(f"{graph.name} does not match the sha256 in the manifest (edited after the run?)")
+    if meta is not None:
+        for label, old, new in (
+            ("recipe", meta.recipe_sha256, m.recipe.sha256 if m.recipe else None),
+            ("graph", meta.graph_sha256, m.graph.sha256),
+            ("object_info", meta.object_info_sha256, m.object_info.sha256 if m.object_info else None),
+        ):
+            if old and new and old != new:
+                rc.notes.append(f"{label} changed since the goldens were recorded ({old[:12]} → {new[:12]})")
+
+
+def check_run(
+    run_dir: str | Path,
+    golden_root: str | Path,
+    *,
+    update: bool = False,
+    overrides: dict[str, Any] | None = None,
+    collect_images: bool = False,
+    device: str | None = None,
+) -> RunCheck:
+    """Compare every output of ``run_dir`` with ``golden_root/<recipe-stem>/``; update when asked."""
+    run_dir, golden_root = Path(run_dir), Path(golden_root)
+    manifest = Manifest.load(run_dir)
+    stem = recipe_stem(manifest)
+    folder = golden_root / stem
+    meta = GoldenMeta.load(folder)
+    tol = resolve_tolerances(manifest, meta, overrides, folder)
+    rc = RunCheck(run_dir=run_dir, golden_root=golden_root, stem=stem, manifest=manifest, tolerances=tol)
+    _run_problems(rc, meta)
+    if update and rc.problems:
+        raise InputError(
+            f"refusing to update goldens from a run that did not succeed ({manifest.status})",
+            anchor=str(run_dir),
+            hint="re-run the recipe and update from a successful run",
+        )
+    if not manifest.outputs:
+        rc.problems.append(Reason("no_outputs", "the run produced no outputs"))
+    seen: set[str] = set()
+    for out in sorted(manifest.outputs, key=lambda o: (o.node_id, o.index)):
+        actual = run_dir / out.path
+        name = output_name(out.node_id, out.index, actual.suffix)
+        seen.add(name)
+        golden = folder / name
+        check = OutputCheck(name=name, status=PASS, actual=str(actual), golden=str(golden))
+        rc.outputs.append(check)
+        if not actual.is_file():
+            check.status, check.message = ERROR, f"output file missing from the run directory: {actual}"
+            continue
+        if sha256_file(actual) != out.sha256:
+            rc.notes.append(f"{name}: file sha256 differs from the manifest (changed after the run?)")
+        if not golden.is_file():
+            check.status = MISSING_GOLDEN
+            check.message = f"no golden at {golden}"
+            continue
+        try:
+            check.comparison = compare_files(
+                actual, golden, tol, collect_images=collect_images, device=device
+            )
+        except CheckError as exc:
+            check.status, check.message, check.error = ERROR, str(exc), exc.to_dict()
+            continue
+        check.status = PASS if check.comparison.ok else FAIL
+    for name in sorted((meta.outputs if meta else {}).keys() - seen):
+        rc.outputs.append(
+            OutputCheck(
+                name=name,
+                status=MISSING_OUTPUT,
+                golden=str(folder / name),
+                message="the golden has this output but the run did not produce it",
+            )
+        )
+    if update:
+        _update(rc, meta or GoldenMeta())  # tolerances in golden.json are edited by hand, never from flags
+    return rc
+
+
+def _update(rc: RunCheck, meta: GoldenMeta) -> None:
+    """Make the run's outputs the goldens: copy files atomically, rewrite golden.json, list changes."""
+    folder, m = rc.golden_dir, rc.manifest
+    new_outputs: dict[str, dict[str, Any]] = {}
+    for check in rc.outputs:
+        if check.status == MISSING_OUTPUT:
+            remove_file(folder / check.name)
+            rc.changes.append(GoldenChange(check.name, "removed", old=meta.outputs.get(check.name)))
+            continue
+        if check.status == ERROR or check.actual is None:
+            raise InputError(f"cannot update golden {check.name}: {check.message}", anchor=check.actual)
+        actual = Path(check.actual)
+        entry = media_entry(sha256_file(actual), probe(actual))
+        new_outputs[check.name] = entry
+        old = meta.outputs.get(check.name)
+        if check.status == MISSING_GOLDEN or old is None:
+            action = "added"
+        elif check.comparison is not None and check.comparison.identical:
+            action = "unchanged"
+        else:
+            action = "updated"
+        if action != "unchanged":
+            install_file(actual, folder / check.name)
+        metrics = check.comparison.metrics if check.comparison is not None and action == "updated" else None
+        rc.changes.append(GoldenChange(check.name, action, old=old, new=entry, metrics=metrics))
+        check.status, check.message = UPDATED, f"golden {action}"
+
+    meta.outputs = new_outputs
+    meta.recipe_sha256 = m.recipe.sha256 if m.recipe else None
+    meta.graph_sha256 = m.graph.sha256
+    meta.object_info_sha256 = m.object_info.sha256 if m.object_info else None
+    meta.write(folder)
+    rc.outputs = [o for o in rc.outputs if o.status != MISSING_OUTPUT]
+    rc.updated = True

@@ -1,0 +1,172 @@
+"""CLI commands ``validate`` (a recipe or API graph against /object_info) and ``list-rules``.
+
+Exit codes: 0 valid (warnings and infos allowed), 1 error findings (or a recipe that breaks a rule),
+2 usage / IO (unreadable file, bad object_info, unreachable server). Only stdlib and the light
+compiler modules load for a graph; the recipe loader (pydantic, jinja2) loads only for recipes and
+``requests`` only for ``--server``.
+"""
+
+from __future__ import annotations
+
+import json
+import sys
+from pathlib import Path
+from typing import TYPE_CHECKING, Any
+
+from comfyreel.cli import Commands, add_command
+from comfyreel.compiler.errors import EXIT_FINDINGS, EXIT_OK, InputError, ObjectInfoError, UsageError
+
+if TYPE_CHECKING:
+    from comfyreel.compiler.graph import Graph
+    from comfyreel.compiler.object_info import ObjectInfo
+
+RECIPE_SUFFIXES = (".yaml", ".yml")
+
+
+def register(commands: Commands) -> None:
+    """Add this module's commands."""
+    cmd = add_command(commands, "validate", validate)
+    cmd.add_argument("target", metavar="RECIPE|GRAPH.json", help="A recipe or an API graph.")
+    cmd.add_argument(
+        "--object-info", metavar="FILE", type=Path, help="Validate against this saved /object_info JSON."
+    )
+    cmd.add_argument("--server", metavar="URL", help="Validate against a running server's /object_info.")
+    cmd.add_argument(
+        "--models", metavar="DIR", type=Path, help="ComfyUI models folder, to check model files offline."
+    )
+    cmd.add_argument(
+        "--header", metavar="'Name: value'", action="append", help="HTTP header for --server (repeatable)."
+    )
+    cmd.add_argument("--timeout", type=float, default=30.0, help="Seconds to wait for --server.")
+    cmd.add_argument(
+        "--json", dest="as_json", action="store_true", help="Print one JSON object instead of text."
+    )
+    rules = add_command(commands, "list-rules", list_rules)
+    rules.add_argument("--json", dest="as_json", action="store_true", help="Print the registry as JSON.")
+    rules.add_argument("--markdown", action="store_true", help="Print a Markdown table (docs).")
+
+
+def validate(
+    target: str,
+    object_info: Path | None = None,
+    server: str | None = None,
+    models: Path | None = None,
+    header: list[str] | None = None,
+    timeout: float = 30.0,
+    as_json: bool = False,
+) -> int:
+    """Check a recipe or graph against /object_info: nodes, inputs, links, ranges, combos, outputs."""
+    from comfyreel.compiler.validate import counts, validate_graph
+
+    schema = _load_schema(object_info, server, header or [], timeout)
+    inventory = None
+    if models is not None:
+        from comfyreel.compiler.inventory import ModelInventory
+
+        inventory = ModelInventory.from_dir(models)
+    graph = load_target(target)
+    findings = validate_graph(graph, schema, inventory=inventory)
+    tally = counts(findings)
+    if as_json:
+        report: dict[str, Any] = {
+            "source": target,
+            "object_info": {"source": schema.source, "sha256": schema.sha256},
+            "models": inventory.source if inventory is not None else None,
+            "valid": tally["error"] == 0,
+            "counts": tally,
+            "findings": [f.to_dict() for f in findings],
+        }
+        sys.stdout.write(json.dumps(report, indent=2, ensure_ascii=False) + "\n")
+    else:
+        lines = [str(finding) for finding in findings]
+        lines.append(_summary(target, schema, tally))
+        sys.stdout.write("\n".join(lines) + "\n")
+    return EXIT_FINDINGS if tally["error"] else EXIT_OK
+
+
+def list_rules(as_json: bool = False, markdown: bool = False) -> int:
+    """List the validation rules: id, severity and what each one checks."""
+    from comfyreel.compiler.rules import RULES, rules_markdown
+
+    if as_json and markdown:
+        raise UsageError("use either --json or --markdown")
+    if markdown:
+        sys.stdout.write(rules_markdown())
+        return EXIT_OK
+    if as_json:
+        sys.stdout.write(json.dumps([r.to_dict() for r in RULES], indent=2) + "\n")
+        return EXIT_OK
+    width = max(len(r.id) for r in RULES)
+    sys.stdout.write("".join(f"{rule.id:<{width}}  {rule.severity:<7}  {rule.doc}\n" for rule in RULES))
+    return EXIT_OK
+
+
+def _load_schema(
+    object_info: Path | None, server: str | None, header: list[str], timeout: float
+) -> ObjectInfo:
+    from comfyreel.compiler.object_info import ObjectInfo
+
+    if object_info is not None and server is not None:
+        raise UsageError("use either --object-info or --server, not both")
+    if header and server is None:
+        raise UsageError("--header is only used with --server")
+    if object_info is not None:
+        return ObjectInfo.from_file(object_info)
+    if server is None:
+        return ObjectInfo.pinned()
+    from comfyreel.runner.errors import RunError
+    from comfyreel.runner.schema_fetch import fetch_object_info, parse_header
+
+    headers: dict[str, str] = {}
+    for text in header:
+        try:
+            name, value = parse_header(text)
+        except ValueError:
+            name = text.partition(":")[0].strip() or "?"
+            raise UsageError(f"bad --header for {name!r}", hint="write --header 'Name: value'") from None
+        headers[name] = value
+    try:
+        return fetch_object_info(server, headers=headers, timeout=timeout)
+    except RunError as exc:  # for validate, an unreachable schema is an IO problem: exit 2
+        raise ObjectInfoError(exc.message, hint=exc.hint) from None  # the message names the URL
+
+
+def load_target(target: str) -> Graph:
+    """An API graph as is; a recipe (``.yaml``/``.yml``, or JSON with a ``model`` key) compiled first."""
+    from comfyreel.compiler.graph import Graph
+
+    path = Path(target)
+    if path.suffix.lower() in RECIPE_SUFFIXES:
+        return _compile(path)
+    try:
+        text = path.read_text(encoding="utf-8")
+    except OSError as exc:
+        raise InputError(f"cannot read file: {exc.strerror or exc}", anchor=target) from None
+    except UnicodeDecodeError:
+        raise InputError("not a UTF-8 text file", anchor=target) from None
+    try:
+        data = json.loads(text)
+    except json.JSONDecodeError as exc:
+        raise InputError(
+            f"not valid JSON: {exc.msg} at line {exc.lineno} column {exc.colno}",
+            anchor=target,
+            hint="pass an API-format graph (.json) or a recipe (.yaml)",
+        ) from None
+    if isinstance(data, dict) and isinstance(data.get("model"), str):
+        return _compile(path)  # a JSON recipe: {"model": "ltx2-t2v", ...}
+    return Graph.from_data(data, source=target)
+
+
+def _compile(path: Path) -> Graph:
+    from comfyreel.compiler.compile import compile_recipe
+    from comfyreel.compiler.loader import load_recipe
+
+    return compile_recipe(load_recipe(path))
+
+
+def _summary(target: str, schema: ObjectInfo, tally: dict[str, int]) -> str:
+    parts = [f"{n} {kind}{'' if n == 1 else 's'}" for kind, n in tally.items() if n]
+    verdict = "invalid" if tally["error"] else "valid"
+    detail = f" ({', '.join(parts)})" if parts else ""
+    sha = f", sha256 {schema.sha256[:12]}" if schema.sha256 else ""
+    return f"{target}: {verdict}{detail} against {schema.source}{sha}"
