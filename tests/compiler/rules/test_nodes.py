@@ -53,3 +53,39 @@ def test_title_is_used_in_anchor(pinned) -> None:
     graph["2"]["_meta"] = {"title": "Final frames"}
     del graph["2"]["inputs"]["images"]
     assert one(run(graph, pinned), "missing-input").anchor() == "t.json:2(Final frames):images"
+
+
+@pytest.mark.parametrize(
+    ("class_type", "pack", "install"),
+    [
+        ("VHS_VideoCombine", "ComfyUI-VideoHelperSuite", "comfy node install comfyui-videohelpersuite"),
+        (
+            "LTXVLoopingSampler",
+            "ComfyUI-LTXVideo",
+            "git clone https://github.com/Lightricks/ComfyUI-LTXVideo",
+        ),
+    ],
+)
+def test_unknown_pack_node_names_pack_and_install(pinned, class_type, pack, install) -> None:
+    graph = image_graph()
+    graph["3"] = {"class_type": class_type, "inputs": {}}
+    finding = one(run(graph, pinned), "unknown-node")
+    assert pack in finding.fix
+    assert install in finding.fix
+    assert "restart ComfyUI" in finding.fix
+
+
+@pytest.mark.parametrize(
+    ("class_type", "version"), [("TextGenerateLTX2Prompt", "0.16.3"), ("GetICLoRAParameters", "0.22.0")]
+)
+def test_unknown_newer_core_node_names_the_comfyui_version(class_type, version) -> None:
+    from comfyreel.compiler.object_info import ObjectInfo
+
+    schema_080 = ObjectInfo.from_file(
+        __import__("pathlib").Path(__file__).parents[3] / "compiler" / "data" / "object_info-0.8.0.json"
+    )
+    graph = image_graph()
+    graph["3"] = {"class_type": class_type, "inputs": {}}
+    finding = one(run(graph, schema_080), "unknown-node")
+    assert f"core node of ComfyUI {version} or newer" in finding.fix
+    assert "update ComfyUI" in finding.fix
