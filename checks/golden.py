@@ -29,8 +29,10 @@ GOLDEN_SCHEMA_VERSION = 1
 
 
 def recipe_stem(manifest: Manifest) -> str:
-    """The golden folder name for a run: the recipe file's stem, else its name, else the graph hash."""
+    """Golden folder name: a variant's name (``NAME@seed=3``), the file stem, the name, the graph hash."""
     recipe = manifest.recipe
+    if recipe is not None and recipe.variant and recipe.name:
+        return recipe.name
     if recipe is not None and recipe.path:
         return Path(recipe.path.replace("\\", "/")).name.split(".")[0]
     if recipe is not None and recipe.name:

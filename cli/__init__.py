@@ -81,6 +81,17 @@ def at_least(minimum: int) -> Callable[[str], int]:
     return parse
 
 
+def add_set_option(parser: argparse.ArgumentParser) -> None:
+    """``--set key=value`` (repeatable): override a recipe field; ``key=A..B`` makes one variant per value."""
+    parser.add_argument(
+        "--set",
+        dest="sets",
+        metavar="KEY=VALUE",
+        action="append",
+        help="Override a recipe field (dotted: loras.0.strength=0.7); seed=1..8 sweeps (repeatable).",
+    )
+
+
 def _width() -> int:
     """Terminal width as ``shutil.get_terminal_size`` reads it (without importing shutil: 2 ms)."""
     try:

@@ -10,8 +10,9 @@ from __future__ import annotations
 
 import sys
 from pathlib import Path
+from typing import Any
 
-from comfyreel.cli import Commands, add_command
+from comfyreel.cli import Commands, add_command, add_set_option
 
 DIFF_LINES = 40  # how much of a stale graph's diff --check prints
 
@@ -20,14 +21,21 @@ def register(commands: Commands) -> None:
     """Add this module's commands."""
     cmd = add_command(commands, "compile", compile_command)
     cmd.add_argument("recipe", type=Path, help="Recipe file (.yaml, .yml or .json).")
-    cmd.add_argument("--output", "-o", type=Path, help="Write the graph here instead of stdout.")
-    cmd.add_argument("--check", type=Path, help="Exit 1 with a diff if FILE differs from the compiled graph.")
+    cmd.add_argument(
+        "--output", "-o", type=Path, help="Write the graph here instead of stdout (a folder for variants)."
+    )
+    cmd.add_argument(
+        "--check",
+        type=Path,
+        help="Exit 1 with a diff if FILE differs from the compiled graph (a folder for variants).",
+    )
     cmd.add_argument(
         "--strict", action="store_true", help="Treat recipe warnings (e.g. frames snapped to 8n+1) as errors."
     )
     cmd.add_argument(
         "--no-validate", action="store_true", help="Skip validation against the pinned /object_info."
     )
+    add_set_option(cmd)
     schema = add_command(commands, "schema", schema_command)
     schema.add_argument("--output", "-o", type=Path, help="Write the schema here instead of stdout.")
 
@@ -38,15 +46,41 @@ def compile_command(
     check: Path | None = None,
     strict: bool = False,
     no_validate: bool = False,
+    sets: list[str] | None = None,
 ) -> int:
-    """Compile a recipe into a ComfyUI API-format graph (canonical JSON)."""
-    from comfyreel.compiler.compile import compile_recipe
+    """Compile a recipe into a ComfyUI API-format graph (canonical JSON); variants: one file each."""
     from comfyreel.compiler.errors import UsageError
-    from comfyreel.compiler.loader import load_recipe
+    from comfyreel.compiler.variants import load_variants
 
     if output is not None and check is not None:
         raise UsageError("use either --output or --check, not both")
-    loaded = load_recipe(recipe, strict=strict)
+    variants = load_variants(recipe, sets or [], strict=strict)
+    if len(variants) > 1:
+        folder = output or check
+        if folder is None:
+            raise UsageError(
+                f"{recipe} has {len(variants)} variants: give -o FOLDER (one NAME@....json each)",
+                hint="or pin one with --set, e.g. --set seed=3",
+            )
+        codes = [
+            _compile_one(
+                v,
+                folder / f"{v.name}.json" if output else None,
+                folder / f"{v.name}.json" if check else None,
+                recipe,
+                no_validate,
+            )
+            for v in variants
+        ]
+        return max(codes)
+    return _compile_one(variants[0], output, check, recipe, no_validate)
+
+
+def _compile_one(
+    loaded: Any, output: Path | None, check: Path | None, recipe: Path, no_validate: bool
+) -> int:
+    from comfyreel.compiler.compile import compile_recipe
+
     graph = compile_recipe(loaded)
     for warning in loaded.warnings:
         sys.stderr.write(f"warning: {warning}\n")

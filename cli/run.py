@@ -12,7 +12,7 @@ import sys
 from pathlib import Path
 from typing import Any
 
-from comfyreel.cli import Commands, add_command
+from comfyreel.cli import Commands, add_command, add_set_option
 
 SEED_RECIPE = "hello-wave-ltx2-8gb.yaml"
 
@@ -32,7 +32,9 @@ def _headers(values: list[str]) -> dict[str, str]:
     return headers
 
 
-def _execute(target: str, server_url: str, out: Path, options: Any, as_json: bool) -> int:
+def _execute(
+    target: str, server_url: str, out: Path, options: Any, as_json: bool, sets: list[str] | None = None
+) -> int:
     """Run and report; returns 0 or raises the run's ComfyreelError."""
     from comfyreel.compiler.graph import Graph
     from comfyreel.runner.progress import reporter
@@ -43,6 +45,10 @@ def _execute(target: str, server_url: str, out: Path, options: Any, as_json: boo
     node_count = None
     graph = None
     if is_graph:
+        if sets:
+            from comfyreel.compiler.errors import UsageError
+
+            raise UsageError("--set applies to recipes, not to API graphs", anchor=target)
         graph = Graph.load(path)
         node_count = len(graph)
     report = reporter(as_json=as_json, node_count=node_count)
@@ -50,7 +56,9 @@ def _execute(target: str, server_url: str, out: Path, options: Any, as_json: boo
         if graph is not None:
             result = run_graph(graph, server_url=server_url, out_dir=out, options=options, on_event=report)
         else:
-            result = run_recipe(path, server_url=server_url, out_dir=out, options=options, on_event=report)
+            result = run_recipe(
+                path, server_url=server_url, out_dir=out, options=options, on_event=report, sets=sets or ()
+            )
     except BaseException:
         report.close()  # the error itself (with its findings) is printed by main()
         raise
@@ -91,6 +99,7 @@ def register(commands: Commands) -> None:
     )
     cmd.add_argument("--launch-python", help="Python of ComfyUI's own venv for --launch.")
     cmd.add_argument("--launch-flag", action="append", help="Extra ComfyUI flag for --launch (repeatable).")
+    add_set_option(cmd)
     cmd.add_argument("--json", dest="as_json", action="store_true", help="NDJSON events on stdout.")
     demo = add_command(commands, "demo", demo_command)
     demo.add_argument("--out", type=Path, default=Path("runs"), help="Folder for the run folder.")
@@ -111,6 +120,7 @@ def run_command(
     profile: str = "rtx4060-8gb",
     launch_python: str | None = None,
     launch_flag: list[str] | None = None,
+    sets: list[str] | None = None,
     as_json: bool = False,
 ) -> int:
     """Render a recipe or graph on ComfyUI, download every output, write RUN/manifest.json."""
@@ -130,7 +140,7 @@ def run_command(
         validate_online=not no_validate,
     )
     if server is not None:
-        return _execute(target, server, out, options, as_json)
+        return _execute(target, server, out, options, as_json, sets)
     from datetime import datetime, timezone
 
     from comfyreel.runner.launch import launched
@@ -146,7 +156,7 @@ def run_command(
         for line in local.import_errors:
             sys.stderr.write(f"warning: ComfyUI: {line}\n")
         options.launch_flags = local.flags
-        return _execute(target, local.url, out, options, as_json)
+        return _execute(target, local.url, out, options, as_json, sets)
 
 
 def demo_command(out: Path = Path("runs"), as_json: bool = False) -> int:

@@ -13,7 +13,7 @@ import sys
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
-from comfyreel.cli import Commands, add_command
+from comfyreel.cli import Commands, add_command, add_set_option
 from comfyreel.compiler.errors import EXIT_FINDINGS, EXIT_OK, InputError, ObjectInfoError, UsageError
 
 if TYPE_CHECKING:
@@ -38,6 +38,7 @@ def register(commands: Commands) -> None:
         "--header", metavar="'Name: value'", action="append", help="HTTP header for --server (repeatable)."
     )
     cmd.add_argument("--timeout", type=float, default=30.0, help="Seconds to wait for --server.")
+    add_set_option(cmd)
     cmd.add_argument(
         "--json", dest="as_json", action="store_true", help="Print one JSON object instead of text."
     )
@@ -53,6 +54,7 @@ def validate(
     models: Path | None = None,
     header: list[str] | None = None,
     timeout: float = 30.0,
+    sets: list[str] | None = None,
     as_json: bool = False,
 ) -> int:
     """Check a recipe or graph against /object_info: nodes, inputs, links, ranges, combos, outputs."""
@@ -64,24 +66,32 @@ def validate(
         from comfyreel.compiler.inventory import ModelInventory
 
         inventory = ModelInventory.from_dir(models)
-    graph = load_target(target)
-    findings = validate_graph(graph, schema, inventory=inventory)
-    tally = counts(findings)
-    if as_json:
-        report: dict[str, Any] = {
-            "source": target,
-            "object_info": {"source": schema.source, "sha256": schema.sha256},
-            "models": inventory.source if inventory is not None else None,
-            "valid": tally["error"] == 0,
-            "counts": tally,
-            "findings": [f.to_dict() for f in findings],
-        }
+    targets = load_targets(target, sets or [])
+    reports: list[dict[str, Any]] = []
+    lines: list[str] = []
+    invalid = False
+    for label, graph in targets:
+        findings = validate_graph(graph, schema, inventory=inventory)
+        tally = counts(findings)
+        invalid = invalid or tally["error"] > 0
+        reports.append(
+            {
+                "source": label,
+                "object_info": {"source": schema.source, "sha256": schema.sha256},
+                "models": inventory.source if inventory is not None else None,
+                "valid": tally["error"] == 0,
+                "counts": tally,
+                "findings": [f.to_dict() for f in findings],
+            }
+        )
+        lines += [str(finding) for finding in findings]
+        lines.append(_summary(label, schema, tally))
+    if as_json:  # one report; a recipe with several variants gives {"variants": [report, ...]}
+        report = reports[0] if len(reports) == 1 else {"source": target, "variants": reports}
         sys.stdout.write(json.dumps(report, indent=2, ensure_ascii=False) + "\n")
     else:
-        lines = [str(finding) for finding in findings]
-        lines.append(_summary(target, schema, tally))
         sys.stdout.write("\n".join(lines) + "\n")
-    return EXIT_FINDINGS if tally["error"] else EXIT_OK
+    return EXIT_FINDINGS if invalid else EXIT_OK
 
 
 def list_rules(as_json: bool = False, markdown: bool = False) -> int:
@@ -129,6 +139,30 @@ def _load_schema(
         return fetch_object_info(server, headers=headers, timeout=timeout)
     except RunError as exc:  # for validate, an unreachable schema is an IO problem: exit 2
         raise ObjectInfoError(exc.message, hint=exc.hint) from None  # the message names the URL
+
+
+def load_targets(target: str, sets: list[str]) -> list[tuple[str, Graph]]:
+    """``(label, graph)``: one for a graph; one per variant for a recipe (matrix / ``--set``)."""
+    path = Path(target)
+    if path.suffix.lower() in RECIPE_SUFFIXES or sets:
+        if sets and path.suffix.lower() not in RECIPE_SUFFIXES and not _is_json_recipe(path):
+            raise UsageError("--set applies to recipes, not to API graphs", anchor=target)
+        from comfyreel.compiler.compile import compile_recipe
+        from comfyreel.compiler.variants import load_variants
+
+        variants = load_variants(path, sets)
+        if len(variants) == 1 and not variants[0].suffix:
+            return [(target, compile_recipe(variants[0]))]
+        return [(f"{target} [{v.name}]", compile_recipe(v)) for v in variants]
+    return [(target, load_target(target))]
+
+
+def _is_json_recipe(path: Path) -> bool:
+    try:
+        data = json.loads(path.read_text(encoding="utf-8"))
+    except (OSError, UnicodeDecodeError, ValueError):
+        return False
+    return isinstance(data, dict) and isinstance(data.get("model"), str)
 
 
 def load_target(target: str) -> Graph:

@@ -11,6 +11,7 @@ from __future__ import annotations
 import difflib
 import hashlib
 import json
+from collections.abc import Callable, Mapping
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any, get_args
@@ -62,10 +63,22 @@ class LoadedRecipe:
     warnings: list[str] = field(default_factory=list)  # "file:line: message"
     frames: int = 1  # the resolved 8n+1 frame count
     base_dir: Path | None = None  # where a relative `template:` is looked up
+    variant: dict[str, Any] = field(default_factory=dict)  # "key" -> value set by --set / matrix
+    suffix: str = ""  # "@seed=3,cfg=4" for a variant (see compiler.variants)
+
+    @property
+    def base_name(self) -> str:
+        """The recipe's own name (``name:`` or the file stem), without a variant suffix."""
+        return self.recipe.name or safe_name(Path(self.source).stem.removesuffix(".recipe"))
 
     @property
     def name(self) -> str:
-        return self.recipe.name or safe_name(Path(self.source).stem.removesuffix(".recipe"))
+        return self.base_name + self.suffix
+
+
+#: Edits a variant makes to the parsed mapping: returns the new mapping, problems with the edits
+#: themselves, and which field paths they set (path -> "--set seed=3", for messages).
+Transform = Callable[[dict[str, Any]], tuple[dict[str, Any], list[Problem], Mapping[tuple[Any, ...], str]]]
 
 
 def load_recipe(path: str | Path, *, strict: bool = False) -> LoadedRecipe:
@@ -94,16 +107,20 @@ def load_recipe_text(
     )
 
 
-def _load(raw: bytes, *, source: str, strict: bool, base_dir: Path | None) -> LoadedRecipe:
+def _load(
+    raw: bytes, *, source: str, strict: bool, base_dir: Path | None, transform: Transform | None = None
+) -> LoadedRecipe:
     try:
-        return _load_checked(raw, source=source, strict=strict, base_dir=base_dir)
+        return _load_checked(raw, source=source, strict=strict, base_dir=base_dir, transform=transform)
     except RecursionError:  # parsing, line mapping or validation of absurdly nested data
         raise InputError(
             "recipe is nested too deeply to be a recipe", anchor=source, hint="see `comfyreel schema`"
         ) from None
 
 
-def _load_checked(raw: bytes, *, source: str, strict: bool, base_dir: Path | None) -> LoadedRecipe:
+def _load_checked(
+    raw: bytes, *, source: str, strict: bool, base_dir: Path | None, transform: Transform | None = None
+) -> LoadedRecipe:
     try:
         text = raw.decode("utf-8")
     except UnicodeDecodeError as exc:
@@ -137,6 +154,10 @@ def _load_checked(raw: bytes, *, source: str, strict: bool, base_dir: Path | Non
                 }
             ],
         )
+    origins: Mapping[tuple[Any, ...], str] = {}
+    if transform is not None:
+        data, edit_problems, origins = transform(data)
+        problems += edit_problems
     recipe, type_problems = _validate(data)
     problems += type_problems
     skip = frozenset(str(p.path[0]) for p in type_problems if p.path)
@@ -149,7 +170,10 @@ def _load_checked(raw: bytes, *, source: str, strict: bool, base_dir: Path | Non
     if lines is None and (problems or warnings):  # JSON: find lines only when something is reported
         lines, _ = _key_lines(_compose(text))
     for item in (*problems, *warnings):
-        if item.line is None:
+        origin = _origin(item.path, origins)
+        if origin is not None:  # a value the file does not hold: say where it came from
+            item.message += f" (from {origin})"
+        elif item.line is None:
             item.line = _line_for(item.path, lines or {})
     if problems or recipe is None:
         raise _recipe_error(source, problems)
@@ -259,6 +283,14 @@ def _key_lines(root: Any) -> tuple[dict[tuple[Any, ...], int], list[tuple[tuple[
     if root is not None:
         walk(root, ())
     return lines, duplicates
+
+
+def _origin(path: tuple[Any, ...], origins: Mapping[tuple[Any, ...], str]) -> str | None:
+    for end in range(len(path), 0, -1):
+        origin = origins.get(tuple(path[:end]))
+        if origin is not None:
+            return origin
+    return None
 
 
 def _line_for(path: tuple[Any, ...], lines: dict[tuple[Any, ...], int]) -> int | None:

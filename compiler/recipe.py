@@ -158,6 +158,11 @@ class Recipe(BaseModel):
     check: CheckSettings | None = Field(
         None, description="Golden-comparison tolerances for this recipe (see `comfyreel check`)."
     )
+    matrix: dict[str, list[Any]] | None = Field(
+        None,
+        description="Variants: field (dotted for nested, e.g. loras.0.strength) -> list of values; "
+        "`comfyreel batch` renders the cross product, each named NAME@key=value,...",
+    )
 
 
 def field_names(model: type[BaseModel]) -> list[str]:

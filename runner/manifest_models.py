@@ -30,6 +30,7 @@ class RecipeRef(_Model):
     model: str | None = None
     sha256: str | None = None
     text: str | None = None  # the recipe file's content, so a rerun needs nothing else
+    variant: dict[str, Any] | None = None  # values set by --set / matrix (the name's "@key=value,...")
 
 
 class GraphRef(_Model):

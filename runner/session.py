@@ -19,7 +19,7 @@ import functools
 import re
 import time
 import uuid
-from collections.abc import Callable
+from collections.abc import Callable, Sequence
 from dataclasses import dataclass, field
 from datetime import datetime, timezone
 from pathlib import Path
@@ -96,12 +96,20 @@ def run_recipe(
     out_dir: str | Path,
     options: RunOptions | None = None,
     on_event: EventSink | None = None,
+    sets: Sequence[str] = (),
 ) -> RunResult:
-    """Load and compile a recipe, then :func:`run_graph` it."""
+    """Load and compile a recipe (with ``--set`` overrides), then :func:`run_graph` it."""
     from comfyreel.compiler.compile import compile_recipe
-    from comfyreel.compiler.loader import load_recipe
+    from comfyreel.compiler.errors import UsageError
+    from comfyreel.compiler.variants import load_variants
 
-    loaded = load_recipe(recipe_path)
+    variants = load_variants(recipe_path, sets)
+    if len(variants) > 1:
+        raise UsageError(
+            f"{recipe_path} has {len(variants)} variants ({variants[0].name}, ...): one run renders one",
+            hint="render them all with `comfyreel batch`, or pin one with --set KEY=VALUE",
+        )
+    loaded = variants[0]
     graph = compile_recipe(loaded)
     return run_graph(
         graph, server_url=server_url, out_dir=out_dir, options=options, loaded=loaded, on_event=on_event
@@ -159,7 +167,7 @@ class _Run:
             or self.graph.meta.get("recipe_name")
             or Path(self.graph.source or "graph").stem
         )
-        stem = re.sub(r"[^A-Za-z0-9_.-]", "_", str(stem))[:60] or "run"
+        stem = re.sub(r"[^A-Za-z0-9_.@=,+~-]", "_", str(stem))[:120] or "run"
         stamp = datetime.now(timezone.utc).strftime("%Y%m%dT%H%M%SZ")
         run_dir = Path(out_dir) / f"{stem}-{stamp}-{self.prompt_id[:8]}"
         try:
