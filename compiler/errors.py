@@ -32,6 +32,14 @@ class ComfyreelError(Exception):
     exit_code: ClassVar[int] = EXIT_USAGE
     kind: ClassVar[str] = "error"
 
+    def __init_subclass__(cls, *, exit_code: int | None = None, kind: str | None = None, **kw: Any) -> None:
+        """``class X(Base, exit_code=6, kind="x")`` sets the two class attributes in one line."""
+        super().__init_subclass__(**kw)
+        if exit_code is not None:
+            cls.exit_code = exit_code
+        if kind is not None:
+            cls.kind = kind
+
     def __init__(self, message: str, *, hint: str | None = None, anchor: str | None = None) -> None:
         super().__init__(message)
         self.message = message

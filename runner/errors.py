@@ -58,62 +58,49 @@ class RunError(ComfyreelError):
         }
 
 
-class ServerUnavailable(RunError):
-    exit_code = 3
-    kind = "server_unavailable"
+class ServerUnavailable(RunError, exit_code=3, kind="server_unavailable"):
+    """Cannot connect, the server is not ready, or a launch failed."""
 
 
-class ProtocolError(RunError):
-    exit_code = 4
-    kind = "protocol"
+class ProtocolError(RunError, exit_code=4, kind="protocol"):
+    """The server answered something we cannot understand."""
 
 
-class PromptRejected(RunError):
-    exit_code = 5
-    kind = "prompt_rejected"
+class PromptRejected(RunError, exit_code=5, kind="prompt_rejected"):
+    """HTTP 400, or HTTP 200 with node_errors."""
 
 
-class ExecutionFailed(RunError):
-    exit_code = 6
-    kind = "execution_failed"
+class ExecutionFailed(RunError, exit_code=6, kind="execution_failed"):
+    """A node raised: node, class type, exception, traceback tail."""
 
 
-class OutOfMemory(ExecutionFailed):
-    exit_code = 7
-    kind = "out_of_memory"
+class OutOfMemory(ExecutionFailed, exit_code=7, kind="out_of_memory"):
+    """A CUDA / torch out-of-memory, with LTX hints."""
 
 
-class Interrupted(RunError):
-    exit_code = 8
-    kind = "interrupted"
+class Interrupted(RunError, exit_code=8, kind="interrupted"):
+    """``execution_interrupted``, or Ctrl-C."""
 
 
-class JobLost(RunError):
-    exit_code = 9
-    kind = "lost"
+class JobLost(RunError, exit_code=9, kind="lost"):
+    """The prompt vanished from queue and history (a server restart)."""
 
 
-class RunTimeout(RunError):
-    exit_code = 10
-    kind = "timeout"
+class RunTimeout(RunError, exit_code=10, kind="timeout"):
+    """The silence timeout or the total deadline passed."""
 
 
-class OutputError(RunError):
-    exit_code = 11
-    kind = "output"
+class OutputError(RunError, exit_code=11, kind="output"):
+    """An output could not be downloaded or written safely."""
 
 
-class CheckError(ComfyreelError):
+class CheckError(ComfyreelError, kind="check"):
     """A check could not be carried out."""
 
-    kind = "check"
+
+class GoldenMissing(CheckError, exit_code=EXIT_FINDINGS, kind="golden_missing"):
+    """No golden for an output: run with --update-golden."""
 
 
-class GoldenMissing(CheckError):
-    exit_code = EXIT_FINDINGS
-    kind = "golden_missing"
-
-
-class MediaUnreadable(CheckError):
-    exit_code = EXIT_USAGE
-    kind = "media_unreadable"
+class MediaUnreadable(CheckError, exit_code=EXIT_USAGE, kind="media_unreadable"):
+    """A media file cannot be decoded."""
