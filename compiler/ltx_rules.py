@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import math
 from dataclasses import dataclass, field
+from typing import Any
 
 FRAME_STEP = 8  # LTX's VAE compresses time 8x: a clip is 8n+1 frames
 SEED_MAX = 0xFFFFFFFFFFFFFFFF  # RandomNoise / SamplerCustom noise_seed max in object_info 0.27.0
@@ -35,23 +36,57 @@ class ModelSpec:
     max_size: int
     max_frames: int  # already a legal 8n+1 count
     integer_fps: bool  # LTX-2 audio latents take an INT frame rate
-    uses_negative: bool
-    uses_steps: bool
-    uses_cfg: bool
-    default_steps: int | None
-    default_cfg: float | None
-    default_negative: str
+    default_steps: int | None = None  # None: the graph has no steps input (fixed sigmas)
+    default_cfg: float | None = None  # None: the graph has no cfg input (cfg 1)
+    default_negative: str = ""  # "": the graph has no negative prompt
     default_models: dict[str, str] = field(default_factory=dict)  # slot -> file name
 
     @property
     def model_slots(self) -> tuple[str, ...]:
         return tuple(self.default_models)
 
+    @property
+    def uses_steps(self) -> bool:
+        return self.default_steps is not None
+
+    @property
+    def uses_cfg(self) -> bool:
+        return self.default_cfg is not None
+
+    @property
+    def uses_negative(self) -> bool:
+        return bool(self.default_negative)
+
 
 _LTX2_NEGATIVE = (
     "blurry, low quality, still frame, frames, watermark, overlay, titles, has blurbox, has subtitles"
 )
+_GEMMA = "gemma_3_12B_it_fp4_mixed.safetensors"  # the fp4 Gemma 3 12B every LTX-2 graph loads
 _TWO_STAGE = "renders a half-size first pass whose sides must be multiples of 32, then upsamples it x2"
+
+
+def _ltx2(
+    name: str, label: str, *, checkpoint: str, upscaler: str, distilled_lora: str = "", **fields: Any
+) -> ModelSpec:
+    """An LTX-2 family spec: the two-pass geometry, integer fps and model files all its graphs share
+    (the Gemma text encoder; the audio VAE read from the checkpoint itself)."""
+    models = {"checkpoint": checkpoint, "text_encoder": _GEMMA, "audio_vae": checkpoint, "upscaler": upscaler}
+    if distilled_lora:
+        models["distilled_lora"] = distilled_lora
+    return ModelSpec(
+        name=name,
+        template=f"{name}.json.j2",
+        label=label,
+        size_multiple=64,
+        size_reason=_TWO_STAGE,
+        min_size=128,  # half size must reach EmptyLTXVLatentVideo's min of 64
+        max_size=3840,  # LTX-2 is announced for native 4K; an upper guard, not measured
+        max_frames=993,  # LTXVEmptyLatentAudio.frames_number max is 1000 -> last 8n+1
+        integer_fps=True,  # the audio latent takes an INT frame rate
+        default_models=models,
+        **fields,
+    )
+
 
 MODELS: dict[str, ModelSpec] = {
     "ltxv-t2v": ModelSpec(
@@ -66,9 +101,6 @@ MODELS: dict[str, ModelSpec] = {
         max_size=1280,
         max_frames=257,
         integer_fps=False,
-        uses_negative=True,
-        uses_steps=True,
-        uses_cfg=True,
         default_steps=30,
         default_cfg=3.0,
         default_negative=(
@@ -80,76 +112,31 @@ MODELS: dict[str, ModelSpec] = {
             "text_encoder": "t5xxl_fp16.safetensors",
         },
     ),
-    "ltx2-t2v": ModelSpec(
-        name="ltx2-t2v",
-        template="ltx2-t2v.json.j2",
-        label="LTX-2 19B text-to-video (dev, two passes)",
-        size_multiple=64,
-        size_reason=_TWO_STAGE,
-        min_size=128,  # half size must reach EmptyLTXVLatentVideo's min of 64
-        max_size=3840,  # LTX-2 is announced for native 4K; an upper guard, not measured
-        max_frames=993,  # LTXVEmptyLatentAudio.frames_number max is 1000 -> last 8n+1
-        integer_fps=True,
-        uses_negative=True,
-        uses_steps=True,
-        uses_cfg=True,
+    "ltx2-t2v": _ltx2(
+        "ltx2-t2v",
+        "LTX-2 19B text-to-video (dev, two passes)",
+        checkpoint="ltx-2-19b-dev-fp8.safetensors",
+        upscaler="ltx-2-spatial-upscaler-x2-1.0.safetensors",
+        distilled_lora="ltx-2-19b-distilled-lora-384.safetensors",
         default_steps=20,
         default_cfg=4.0,
         default_negative=_LTX2_NEGATIVE,
-        default_models={
-            "checkpoint": "ltx-2-19b-dev-fp8.safetensors",
-            "text_encoder": "gemma_3_12B_it_fp4_mixed.safetensors",
-            "audio_vae": "ltx-2-19b-dev-fp8.safetensors",
-            "upscaler": "ltx-2-spatial-upscaler-x2-1.0.safetensors",
-            "distilled_lora": "ltx-2-19b-distilled-lora-384.safetensors",
-        },
     ),
-    "ltx2-t2v-distilled": ModelSpec(
-        name="ltx2-t2v-distilled",
-        template="ltx2-t2v-distilled.json.j2",
-        label="LTX-2 19B distilled text-to-video (fixed 8+3 step sigmas, cfg 1)",
-        size_multiple=64,
-        size_reason=_TWO_STAGE,
-        min_size=128,
-        max_size=3840,
-        max_frames=993,
-        integer_fps=True,
-        uses_negative=False,  # the official graph feeds the positive prompt to both sides (cfg 1)
-        uses_steps=False,
-        uses_cfg=False,
-        default_steps=None,
-        default_cfg=None,
-        default_negative="",
-        default_models={
-            "checkpoint": "ltx-2-19b-distilled.safetensors",
-            "text_encoder": "gemma_3_12B_it_fp4_mixed.safetensors",
-            "audio_vae": "ltx-2-19b-distilled.safetensors",
-            "upscaler": "ltx-2-spatial-upscaler-x2-1.0.safetensors",
-        },
+    # no steps, cfg or negative: the official graph feeds the positive prompt to both sides (cfg 1)
+    "ltx2-t2v-distilled": _ltx2(
+        "ltx2-t2v-distilled",
+        "LTX-2 19B distilled text-to-video (fixed 8+3 step sigmas, cfg 1)",
+        checkpoint="ltx-2-19b-distilled.safetensors",
+        upscaler="ltx-2-spatial-upscaler-x2-1.0.safetensors",
     ),
-    "ltx23-t2v": ModelSpec(
-        name="ltx23-t2v",
-        template="ltx23-t2v.json.j2",
-        label="LTX-2.3 22B text-to-video (dev + distilled LoRA, fixed sigmas)",
-        size_multiple=64,
-        size_reason=_TWO_STAGE,
-        min_size=128,
-        max_size=3840,
-        max_frames=993,
-        integer_fps=True,
-        uses_negative=True,
-        uses_steps=False,  # fixed ManualSigmas in both passes, as the official graph
-        uses_cfg=False,  # cfg 1 in both passes
-        default_steps=None,
-        default_cfg=None,
+    # no steps or cfg: fixed ManualSigmas and cfg 1 in both passes, as the official graph
+    "ltx23-t2v": _ltx2(
+        "ltx23-t2v",
+        "LTX-2.3 22B text-to-video (dev + distilled LoRA, fixed sigmas)",
+        checkpoint="ltx-2.3-22b-dev-fp8.safetensors",
+        upscaler="ltx-2.3-spatial-upscaler-x2-1.1.safetensors",
+        distilled_lora="ltx_2.3_22b_distilled_1.1_lora_dynamic_fro09_avg_rank_111_bf16.safetensors",
         default_negative="pc game, console game, video game, cartoon, childish, ugly",
-        default_models={
-            "checkpoint": "ltx-2.3-22b-dev-fp8.safetensors",
-            "text_encoder": "gemma_3_12B_it_fp4_mixed.safetensors",
-            "audio_vae": "ltx-2.3-22b-dev-fp8.safetensors",
-            "upscaler": "ltx-2.3-spatial-upscaler-x2-1.1.safetensors",
-            "distilled_lora": "ltx_2.3_22b_distilled_1.1_lora_dynamic_fro09_avg_rank_111_bf16.safetensors",
-        },
     ),
 }
 
