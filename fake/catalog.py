@@ -13,6 +13,8 @@ from collections.abc import Iterable, Mapping
 from importlib import resources
 from typing import Any
 
+from comfyreel.compiler.inventory import folder_for
+
 SNAPSHOT = "object_info-0.27.0.json"
 
 #: Model files the LTX templates and recipes reference, by ComfyUI models folder.
@@ -41,27 +43,6 @@ DEFAULT_MODELS: dict[str, list[str]] = {
     "diffusion_models": [],
     "upscale_models": [],
 }
-
-#: Which models folder fills which empty combo (input name -> folder); others get every name.
-_FOLDER_OF_INPUT = {
-    "ckpt_name": "checkpoints",
-    "lora_name": "loras",
-    "clip_name": "text_encoders",
-    "clip_name1": "text_encoders",
-    "clip_name2": "text_encoders",
-    "clip_name3": "text_encoders",
-    "clip_name4": "text_encoders",
-    "text_encoder": "text_encoders",
-    "unet_name": "diffusion_models",
-    "vae_name": "vae",
-}
-_FOLDER_OF_NODE = {
-    "LatentUpscaleModelLoader": "latent_upscale_models",
-    "UpscaleModelLoader": "upscale_models",
-    "CLIPVisionLoader": "clip_vision",
-}
-#: Empty combos that list user files, not models: they stay empty.
-_NOT_MODELS = {"image", "audio", "file", "latent", "choice", "model_path", "config_name"}
 
 #: ComfyUI's models folder list (GET /models), as recorded.
 MODEL_FOLDERS = [
@@ -131,14 +112,17 @@ class Catalog:
         return MODEL_FOLDERS + sorted(extra)
 
     def _fill_combos(self, node: str, entry: dict[str, Any]) -> None:
+        """Fill a loader's empty combo from the folder ComfyUI lists for it (``folder_for``, the
+        validator's table: nodes.py ``folder_paths.get_filename_list(...)``). An unknown ``*_name``
+        input gets every installed name; user-file combos (image, audio, video, latent) stay empty."""
         for section in ("required", "optional"):
             for name, spec in (entry.get("input", {}).get(section) or {}).items():
-                if name in _NOT_MODELS or not isinstance(spec, list) or not spec:
+                if not isinstance(spec, list) or not spec:
                     continue
-                folder = _FOLDER_OF_NODE.get(node) or _FOLDER_OF_INPUT.get(name)
-                if folder is None and "*" not in self.models and not name.endswith("_name"):
+                folders = folder_for(node, name)
+                if folders is None and not name.endswith("_name"):
                     continue
-                names = self.names_in(folder) if folder else self._all_names()
+                names = self._all_names() if folders is None else self._names_in_any(folders)
                 if isinstance(spec[0], list) and not spec[0]:
                     spec[0] = list(names)
                 elif (
@@ -148,6 +132,10 @@ class Catalog:
                     and not spec[1].get("options")
                 ):
                     spec[1]["options"] = list(names)
+
+    def _names_in_any(self, folders: Iterable[str]) -> list[str]:
+        """Installed names of a folder and its legacy aliases (``text_encoders`` and ``clip``)."""
+        return list(dict.fromkeys(n for folder in folders for n in self.names_in(folder)))
 
     def _all_names(self) -> list[str]:
         return sorted({n for names in self.models.values() for n in names})

@@ -28,6 +28,35 @@ def test_model_combos_are_filled_from_the_installed_models():
     assert flat.input_spec("CheckpointLoaderSimple", "ckpt_name")[0] == ["only.safetensors"]
 
 
+def test_each_loader_lists_the_folder_comfyui_reads():
+    """nodes.py ControlNetLoader/StyleModelLoader/GLIGENLoader/... call
+    ``folder_paths.get_filename_list("controlnet")`` & co.: a checkpoint is never a controlnet. The
+    fake and the offline validator share one table (compiler/inventory.py ``folder_for``)."""
+    installed = {
+        "checkpoints": ["ckpt.safetensors"],
+        "controlnet": ["cn.safetensors"],
+        "t2i_adapter": ["adapter.safetensors"],
+        "style_models": ["style.safetensors"],
+        "audio_encoders": ["wav2vec.safetensors"],
+        "clip": ["legacy-te.safetensors"],
+        "text_encoders": ["te.safetensors"],
+    }
+    catalog = Catalog(models=installed)
+    assert catalog.input_spec("ControlNetLoader", "control_net_name")[0] == [
+        "cn.safetensors",
+        "adapter.safetensors",
+    ]
+    assert catalog.input_spec("StyleModelLoader", "style_model_name")[0] == ["style.safetensors"]
+    assert _options(catalog, "AudioEncoderLoader", "audio_encoder_name") == ["wav2vec.safetensors"]
+    assert catalog.input_spec("CLIPLoader", "clip_name")[0] == ["te.safetensors", "legacy-te.safetensors"]
+    assert _options(catalog, "LTXAVTextEncoderLoader", "ckpt_name") == ["ckpt.safetensors"]
+
+
+def _options(catalog: Catalog, node: str, name: str) -> list[str]:
+    spec = catalog.input_spec(node, name)
+    return spec[1]["options"] if spec[0] == "COMBO" else spec[0]
+
+
 def test_unknown_inputs_are_ignored_and_hidden_inputs_not_required():
     prompt = {"1": {**IMG, "inputs": {**IMG["inputs"], "not_an_input": 5}}, "2": save("1")}
     verdict = validate_prompt(prompt, CATALOG)
