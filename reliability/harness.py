@@ -102,6 +102,48 @@ def bounded(fn: Callable[[], T], deadline_s: float) -> T:
     return box["value"]
 
 
+@dataclass
+class Attempt:
+    """What one counted run gave back: its value, or an exception the scenario expected."""
+
+    value: Any = None
+    error: BaseException | None = None
+
+
+def attempt(
+    tally: Tally,
+    how: str,
+    fn: Callable[[], Any],
+    deadline_s: float,
+    *,
+    expected: tuple[type[BaseException], ...] = (),
+    lost: tuple[type[BaseException], ...] = (),
+    on_hung: Callable[[], object] | None = None,
+) -> Attempt | None:
+    """Count one run of *fn* under its hard deadline (:func:`bounded`).
+
+    A hang counts as ``hung``, an exception in *lost* as ``lost`` (outputs went unreported), any
+    other unexpected exception as a plain failure; each leaves an example and returns None, so the
+    scenario moves on. An exception in *expected* comes back in :attr:`Attempt.error` to be judged.
+    """
+    tally.runs += 1
+    try:
+        return Attempt(value=bounded(fn, deadline_s))
+    except Hung as exc:
+        tally.hung += 1
+        tally.fail(f"{how}: {exc}")
+        if on_hung is not None:
+            on_hung()
+    except expected as exc:
+        return Attempt(error=exc)
+    except lost as exc:
+        tally.lost += 1
+        tally.fail(f"{how}: {type(exc).__name__}: {getattr(exc, 'message', exc)}")
+    except Exception as exc:
+        tally.fail(f"{how}: {type(exc).__name__}: {exc}")
+    return None
+
+
 def rng_for(name: str, seed: int) -> random.Random:
     """A generator per scenario: the same seed replays the same faults."""
     return random.Random(seed * 1_000_003 + zlib.crc32(name.encode()))

@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import threading
 import time
+from collections.abc import Callable
 from concurrent.futures import ThreadPoolExecutor
 from pathlib import Path
 from typing import Any
@@ -19,6 +20,7 @@ from comfyreel.reliability.harness import (
     FAST,
     Hung,
     Tally,
+    attempt,
     bounded,
     rng_for,
     run_files,
@@ -39,6 +41,11 @@ def fast(**overrides: Any) -> RunOptions:
 
 def _fake(work: Path, name: str, **kw: Any) -> FakeComfyUI:
     return FakeComfyUI(work / name / "srv", node_delay_s=NODE_DELAY_S, **kw)
+
+
+def render(fake: FakeComfyUI, out: Path, graph: Any, **kw: Any) -> Callable[[], Any]:
+    """One run of *graph* on *fake* with the fast options, for :func:`attempt` to call."""
+    return lambda: run_graph(graph, server_url=fake.url, out_dir=out, options=fast(), **kw)
 
 
 def _same_files(fake: FakeComfyUI, result: Any) -> bool:
@@ -66,31 +73,21 @@ def ws_drop(runs: int, seed: int, work: Path) -> Tally:
                 if refuse and event["event"] == "ws_lost":
                     fake.faults.ws_refuse_status = 502  # no reconnect: polling only
 
-            tally.runs += 1
             faults = fake.faults
             how = f"run {i}: drop after {faults.ws_drop_after}, once={faults.ws_drop_once}, refuse={refuse}"
             graph = chain_graph(n, prefix=f"d{i}", color=seed * 7919 + i)
-            try:
-                result = bounded(
-                    lambda g=graph, e=on_event: run_graph(
-                        g, server_url=fake.url, out_dir=work / tally.name / "runs", options=fast(), on_event=e
-                    ),
-                    RUN_DEADLINE_S,
-                )
-            except Hung as exc:
-                tally.hung += 1
-                tally.fail(f"{how}: {exc}")
-                continue
-            except (JobLost, OutputError) as exc:
-                tally.lost += 1
-                tally.fail(f"{how}: {type(exc).__name__}: {exc.message}")
-                continue
-            except Exception as exc:
-                tally.fail(f"{how}: {type(exc).__name__}: {exc}")
+            got = attempt(
+                tally,
+                how,
+                render(fake, work / tally.name / "runs", graph, on_event=on_event),
+                RUN_DEADLINE_S,
+                lost=(JobLost, OutputError),
+            )
+            if got is None:
                 continue
             if not any(e["event"] == "ws_lost" for e in events):
                 tally.value += 1
-            if _same_files(fake, result):
+            if _same_files(fake, got.value):
                 tally.passed += 1
             else:
                 tally.lost += 1
@@ -198,33 +195,27 @@ def late_history(runs: int, seed: int, work: Path) -> Tally:
             fake.faults.history_delay_s = round(rng.uniform(0.0, 0.4), 3)
             fake.faults.ws_silent = rng.random() < 0.1  # sometimes only polling sees the end
             graph = image_graph(color=seed * 7919 + i, batch=rng.randint(1, 2), prefix=f"h{i}")
-            tally.runs += 1
             how = f"run {i}: history {fake.faults.history_delay_s} s late"
-            try:
-                result = bounded(
-                    lambda g=graph: run_graph(
-                        g, server_url=fake.url, out_dir=work / tally.name / "runs", options=fast()
-                    ),
-                    RUN_DEADLINE_S,
-                )
-            except Hung as exc:
-                tally.hung += 1
-                tally.fail(f"{how}: {exc}")
+            got = attempt(
+                tally,
+                how,
+                render(fake, work / tally.name / "runs", graph),
+                RUN_DEADLINE_S,
+                expected=(OutputError, JobLost),
+            )
+            if got is None:
                 continue
-            except (OutputError, JobLost) as exc:
-                tally.value += 1
-                tally.lost += 1
-                tally.fail(f"{how}: {type(exc).__name__}: {exc.message}")
-                continue
-            except Exception as exc:
-                tally.fail(f"{how}: {type(exc).__name__}: {exc}")
-                continue
-            if _same_files(fake, result):
+            if got.error is None and _same_files(fake, got.value):
                 tally.passed += 1
-            else:
+            else:  # a false "no outputs" (or wrong files): the outputs went unreported
                 tally.value += 1
                 tally.lost += 1
-                tally.fail(f"{how}: outputs differ from the server's files")
+                err = got.error
+                tally.fail(
+                    f"{how}: {type(err).__name__}: {err}"
+                    if err
+                    else f"{how}: outputs differ from the server's files"
+                )
     return tally
 
 
@@ -238,19 +229,16 @@ def node_errors(runs: int, seed: int, work: Path) -> Tally:
             fake.faults.clear()
             variant = ("partial-refused", "partial-allowed", "http-400")[i % 3]
             color = seed * 7919 + i
-            tally.runs += 1
             how = f"run {i}: {variant}"
-            try:
-                ok = bounded(
-                    lambda v=variant, c=color: _node_errors_once(fake, work, v, c, rng), RUN_DEADLINE_S
-                )
-            except Hung as exc:
-                tally.hung += 1
-                tally.fail(f"{how}: {exc}")
+            got = attempt(
+                tally,
+                how,
+                lambda v=variant, c=color: _node_errors_once(fake, work, v, c, rng),
+                RUN_DEADLINE_S,
+            )
+            if got is None:
                 continue
-            except Exception as exc:
-                tally.fail(f"{how}: {type(exc).__name__}: {exc}")
-                continue
+            ok = got.value
             if ok is True:
                 tally.passed += 1
             else:
@@ -322,31 +310,26 @@ def oom(runs: int, seed: int, work: Path) -> Tally:
             fake.faults.fail_node = rng.choice(["5", "KSampler", "6", "VAEDecode"])
             fake.faults.fail_exception_type, fake.faults.fail_message = etype, message
             graph = sampler_graph(seed * 7919 + i, prefix=f"o{i}")
-            tally.runs += 1
             how = f"run {i}: {etype} at {fake.faults.fail_node}"
-            try:
-                bounded(
-                    lambda g=graph: run_graph(
-                        g, server_url=fake.url, out_dir=work / tally.name / "runs", options=fast()
-                    ),
-                    RUN_DEADLINE_S,
-                )
-            except Hung as exc:
-                tally.hung += 1
-                tally.fail(f"{how}: {exc}")
+            got = attempt(
+                tally,
+                how,
+                render(fake, work / tally.name / "runs", graph),
+                RUN_DEADLINE_S,
+                expected=(ExecutionFailed,),
+            )
+            if got is None:
                 continue
-            except ExecutionFailed as exc:
-                right = isinstance(exc, OutOfMemory) == is_oom
-                hinted = not is_oom or all(w in (exc.hint or "") for w in ("frames", "resolution", "tiled"))
-                named = exc.details.get("node_id") in ("5", "6") and exc.exit_code == (7 if is_oom else 6)
-                if right and hinted and named:
-                    tally.passed += 1
-                else:
-                    tally.value += not right
-                    tally.fail(f"{how}: {type(exc).__name__} exit {exc.exit_code}, hint={exc.hint!r}")
+            exc = got.error
+            if not isinstance(exc, ExecutionFailed):
+                tally.fail(f"{how}: succeeded although the node failed")
                 continue
-            except Exception as exc:
-                tally.fail(f"{how}: {type(exc).__name__}: {exc}")
-                continue
-            tally.fail(f"{how}: succeeded although the node failed")
+            right = isinstance(exc, OutOfMemory) == is_oom
+            hinted = not is_oom or all(w in (exc.hint or "") for w in ("frames", "resolution", "tiled"))
+            named = exc.details.get("node_id") in ("5", "6") and exc.exit_code == (7 if is_oom else 6)
+            if right and hinted and named:
+                tally.passed += 1
+            else:
+                tally.value += not right
+                tally.fail(f"{how}: {type(exc).__name__} exit {exc.exit_code}, hint={exc.hint!r}")
     return tally

@@ -10,7 +10,7 @@ import random
 from pathlib import Path
 from typing import Any
 
-from comfyreel.reliability.harness import Hung, Tally, bounded, rng_for
+from comfyreel.reliability.harness import Hung, Tally, attempt, bounded, rng_for
 from comfyreel.reliability.recipe_fuzz import (
     HOSTILE_STRINGS,
     MODELS,
@@ -87,31 +87,26 @@ def template_injection(runs: int, seed: int, work: Path) -> Tally:
     folder = work / tally.name
     folder.mkdir(parents=True, exist_ok=True)
     for i in range(runs):
-        tally.runs += 1
         if i % 4 == 3:  # a user template attack
             attack = ATTACK_TEMPLATES[(i // 4) % len(ATTACK_TEMPLATES)]
             (folder / "evil.json.j2").write_text(
                 '{"1": {"class_type": "X", "inputs": {"v": ' + attack + "}}}", encoding="utf-8"
             )
             text = yaml_text({**_recipe(rng, "x"), "template": "evil.json.j2"}, allow_unicode=True)
-            try:
-                graph = bounded(
-                    lambda t=text: compile_recipe(load_recipe_text(t, source="evil.yaml", base_dir=folder)),
-                    30.0,
-                )
-            except TemplateError:
+            got = attempt(
+                tally,
+                f"attack {attack!r}",
+                lambda t=text: compile_recipe(load_recipe_text(t, source="evil.yaml", base_dir=folder)),
+                30.0,
+                expected=(TemplateError,),
+            )
+            if got is not None and got.error is not None:
                 tally.passed += 1
-                continue
-            except Hung as exc:
-                tally.hung += 1
-                tally.fail(f"attack {attack!r}: {exc}")
-                continue
-            except Exception as exc:
-                tally.fail(f"attack {attack!r}: {type(exc).__name__}: {exc}")
-                continue
-            tally.value += 1
-            tally.fail(f"attack {attack!r} was rendered: {json.dumps(graph.nodes)[:120]}")
+            elif got is not None:
+                tally.value += 1
+                tally.fail(f"attack {attack!r} was rendered: {json.dumps(got.value.nodes)[:120]}")
             continue
+        tally.runs += 1
         prompt = "".join(rng.choice(HOSTILE_STRINGS) for _ in range(rng.randint(1, 6))) + rng.choice(
             ["", " end"]
         )

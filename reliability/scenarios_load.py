@@ -18,13 +18,14 @@ from comfyreel.reliability.graphs import chain_graph, image_graph, sampler_graph
 from comfyreel.reliability.harness import (
     Hung,
     Tally,
+    attempt,
     bounded,
     rng_for,
     run_files,
     server_files,
     wait_for,
 )
-from comfyreel.reliability.scenarios_faults import NODE_DELAY_S, RUN_DEADLINE_S, TARGET, fast
+from comfyreel.reliability.scenarios_faults import NODE_DELAY_S, RUN_DEADLINE_S, TARGET, fast, render
 from comfyreel.runner.errors import JobLost, OutputError, RunTimeout
 from comfyreel.runner.manifest import OUTPUTS_DIR
 from comfyreel.runner.session import run_graph
@@ -45,29 +46,29 @@ def hang(runs: int, seed: int, work: Path) -> Tally:
             if i % 3 == 2:  # an uninterruptible kernel: the interrupt is noticed at the next node
                 fake.faults.hang_ignores_interrupt = True
                 fake.faults.hang_s = round(silence + rng.uniform(0.5, 1.0), 2)  # outlasts the silence timeout
-            tally.runs += 1
             stuck = f" (uninterruptible {fake.faults.hang_s} s)" if fake.faults.hang_s else ""
             how = f"run {i}: hang at {fake.faults.hang_node}{stuck}, silence {silence} s"
-            try:
-                verdict = bounded(
-                    lambda n=n, s=silence, c=seed * 7919 + i: _hang_once(fake, work, n, s, c), RUN_DEADLINE_S
-                )
-            except Hung as exc:
-                tally.hung += 1
-                tally.fail(f"{how}: {exc}")
-                fake.faults.hang_node = None
-                fake.wait_idle(10)
+            got = attempt(
+                tally,
+                how,
+                lambda n=n, s=silence, c=seed * 7919 + i: _hang_once(fake, work, n, s, c),
+                RUN_DEADLINE_S,
+                on_hung=lambda: _unhang(fake),
+            )
+            if got is None:
                 continue
-            except Exception as exc:
-                tally.fail(f"{how}: {type(exc).__name__}: {exc}")
-                continue
-            foreign, problem = verdict
+            foreign, problem = got.value
             tally.value += foreign
             if problem:
                 tally.fail(f"{how}: {problem}")
             else:
                 tally.passed += 1
     return tally
+
+
+def _unhang(fake: FakeComfyUI) -> None:
+    fake.faults.hang_node = None
+    fake.wait_idle(10)
 
 
 def _hang_once(fake: FakeComfyUI, work: Path, n: int, silence: float, color: int) -> tuple[int, str]:
@@ -203,24 +204,17 @@ def slow_view(runs: int, seed: int, work: Path) -> Tally:
                 fake.faults.view_truncate_after = rng.randint(0, 60)
             else:
                 fake.faults.view_bytes_per_s = rng.choice([2_000.0, 20_000.0, 200_000.0])
-            tally.runs += 1
             how = f"run {i}: " + (f"cut after {fake.faults.view_truncate_after} B" if cut else "throttled")
-            try:
-                result = bounded(
-                    lambda g=graph, o=out: run_graph(g, server_url=fake.url, out_dir=o, options=fast()),
-                    RUN_DEADLINE_S,
-                )
-            except Hung as exc:
-                tally.hung += 1
-                tally.fail(f"{how}: {exc}")
+            got = attempt(
+                tally,
+                how,
+                render(fake, out, graph),
+                RUN_DEADLINE_S,
+                expected=(OutputError,),
+            )
+            if got is None:
                 continue
-            except OutputError as exc:
-                result, error = None, exc
-            except Exception as exc:
-                tally.fail(f"{how}: {type(exc).__name__}: {exc}")
-                continue
-            else:
-                error = None
+            result, error = got.value, got.error
             kept = _bad_files(fake, out)
             tally.value += kept
             if kept:

@@ -17,7 +17,7 @@ from typing import Any
 from comfyreel.compiler.errors import ComfyreelError
 from comfyreel.fake import EVIL_FILENAMES, FakeComfyUI
 from comfyreel.reliability.graphs import image_graph
-from comfyreel.reliability.harness import Hung, Tally, bounded, rng_for, run_files, server_files
+from comfyreel.reliability.harness import Tally, attempt, rng_for, run_files, server_files
 from comfyreel.reliability.scenarios_faults import NODE_DELAY_S, RUN_DEADLINE_S, fast
 from comfyreel.runner.errors import OutputError, RunError
 from comfyreel.runner.session import run_graph
@@ -119,26 +119,22 @@ def hostile_server(runs: int, seed: int, work: Path) -> Tally:
             _apply(fake, kind, arg)
             out = root / f"runs-{i}"
             before = _files(root, (*servers, out))
-            tally.runs += 1
             how = f"run {i}: {kind} {arg!r}"
-            error: BaseException | None = None
-            result = None
-            try:
-                result = bounded(
-                    lambda o=out, c=seed * 7919 + i: run_graph(
-                        image_graph(color=c),
-                        server_url=fake.url,
-                        out_dir=o,
-                        options=fast(timeout_s=4.0, finish_grace_s=2.0, silence_timeout_s=4.0),
-                    ),
-                    RUN_DEADLINE_S,
-                )
-            except Hung as exc:
-                tally.hung += 1
-                tally.fail(f"{how}: {exc}")
+            got = attempt(
+                tally,
+                how,
+                lambda o=out, c=seed * 7919 + i: run_graph(
+                    image_graph(color=c),
+                    server_url=fake.url,
+                    out_dir=o,
+                    options=fast(timeout_s=4.0, finish_grace_s=2.0, silence_timeout_s=4.0),
+                ),
+                RUN_DEADLINE_S,
+                expected=(BaseException,),
+            )
+            if got is None:
                 continue
-            except BaseException as exc:
-                error = exc
+            result, error = got.value, got.error
             stray = _files(root, (*servers, out)) - before
             tally.value += len(stray)
             verdict = _hostile_verdict(fake, kind, result, error)
@@ -222,17 +218,11 @@ def credentials(runs: int, seed: int, work: Path) -> Tally:
             else:
                 argv = ["run", str(target), "--server", url, "--out", str(out), "--timeout", "20",
                         "--silence-timeout", "10", *secret_headers, *args]  # fmt: skip
-            tally.runs += 1
             how = f"run {i}: {variant}"
-            try:
-                code, captured = bounded(lambda a=argv: _captured(main, a), RUN_DEADLINE_S)
-            except Hung as exc:
-                tally.hung += 1
-                tally.fail(f"{how}: {exc}")
+            got = attempt(tally, how, lambda a=argv: _captured(main, a), RUN_DEADLINE_S)
+            if got is None:  # hung, or a traceback out of the CLI
                 continue
-            except Exception as exc:
-                tally.fail(f"{how}: traceback {type(exc).__name__}: {exc}")
-                continue
+            code, captured = got.value
             files = [p for p in out.rglob("*") if p.is_file() and p != target]
             texts = [captured] + [p.read_bytes().decode("utf-8", "replace") for p in files]
             found = sorted({s for s in leaks for t in texts if s in t})

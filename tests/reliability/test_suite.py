@@ -4,6 +4,7 @@ its own metric), so a regression in the runner, the fake or the compiler fails C
 from __future__ import annotations
 
 import os
+import threading
 import time
 
 import pytest
@@ -48,6 +49,22 @@ def test_bounded_counts_a_hang_instead_of_waiting():
     assert harness.bounded(lambda: 42, 1) == 42
     with pytest.raises(ZeroDivisionError):
         harness.bounded(lambda: 1 / 0, 1)
+
+
+def test_attempt_counts_each_outcome_once():
+    tally = harness.Tally("x", "m", "t")
+    release = threading.Event()
+    unhung: list[bool] = []
+    assert harness.attempt(tally, "ok", lambda: 42, 5).value == 42
+    got = harness.attempt(tally, "expected", lambda: 1 / 0, 5, expected=(ZeroDivisionError,))
+    assert isinstance(got.error, ZeroDivisionError)
+    assert harness.attempt(tally, "lost", lambda: 1 / 0, 5, lost=(ArithmeticError,)) is None
+    assert harness.attempt(tally, "other", lambda: {}["k"], 5, lost=(ArithmeticError,)) is None
+    hung = harness.attempt(tally, "hung", release.wait, 0.05, on_hung=lambda: unhung.append(True))
+    release.set()
+    assert hung is None and unhung == [True]
+    assert (tally.runs, tally.lost, tally.hung, tally.passed) == (5, 1, 1, 0)
+    assert [f.split(":")[0] for f in tally.failures] == ["lost", "other", "hung"]
 
 
 def test_tally_ok_needs_every_target():
