@@ -14,7 +14,8 @@ from comfyreel.compiler import ltx_rules, profiles
 from comfyreel.compiler.errors import TemplateError
 from comfyreel.compiler.graph import Graph
 from comfyreel.compiler.loader import LoadedRecipe
-from comfyreel.compiler.render import builtin_template_dir, render_graph
+from comfyreel.compiler.field_reads import check_reads
+from comfyreel.compiler.render import builtin_template_dir, render_graph_tracked
 
 LORA_FIRST_ID = 901  # user LoRA nodes are "901", "902", ... (no official template uses them)
 
@@ -50,6 +51,7 @@ def build_context(loaded: LoadedRecipe) -> dict[str, Any]:
             "name": lora.name,
             "strength": float(lora.strength),
             "title": f"LoRA {index + 1}",
+            "pass": lora.pass_,
         }
         for index, lora in enumerate(recipe.loras)
     ]
@@ -72,6 +74,11 @@ def build_context(loaded: LoadedRecipe) -> dict[str, Any]:
         "steps": recipe.steps if recipe.steps is not None else spec.default_steps,
         "cfg": float(recipe.cfg) if recipe.cfg is not None else spec.default_cfg,
         "loras": loras,
+        # the chains the fragments build: shared by both passes, then pass-1-only, pass-2-only
+        "loras_shared": [lora for lora in loras if lora["pass"] is None],
+        "loras_pass1": [lora for lora in loras if lora["pass"] == 1],
+        "loras_pass2": [lora for lora in loras if lora["pass"] == 2],
+        "prompt_enhancer": bool(recipe.prompt_enhancer),
         "models": files,
         "text_encoder_device": profile.text_encoder_device if profile is not None else "default",
         "tiled_decode": decode.as_dict() if decode is not None else None,
@@ -83,7 +90,9 @@ def build_context(loaded: LoadedRecipe) -> dict[str, Any]:
 def compile_recipe(loaded: LoadedRecipe) -> Graph:
     """Render *loaded* into an API-format graph; ``Graph.meta`` carries name, model, warnings."""
     recipe = loaded.recipe
-    graph = render_graph(template_path(loaded), build_context(loaded), source=loaded.source)
+    template = template_path(loaded)
+    graph, reads = render_graph_tracked(template, build_context(loaded), source=loaded.source)
+    check_reads(set(recipe.model_fields_set), reads, graph, template=template.name, source=loaded.source)
     profile = profiles.get_profile(recipe.profile)
     graph.meta = {
         "recipe_name": loaded.name,

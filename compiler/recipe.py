@@ -31,6 +31,11 @@ class LoraEntry(BaseModel):
         description="strength_model (LTX LoRAs are usually used at 0.5-1.5).",
         json_schema_extra={"minimum": ltx_rules.LORA_STRENGTH_MIN, "maximum": ltx_rules.LORA_STRENGTH_MAX},
     )
+    pass_: Literal[1, 2] | None = Field(
+        None,
+        alias="pass",
+        description="Two-pass graphs only: apply this LoRA to pass 1 or pass 2 alone (default: both).",
+    )
 
 
 class ModelFiles(BaseModel):
@@ -162,6 +167,11 @@ class Recipe(BaseModel):
         None,
         description="Variants: field (dotted for nested, e.g. loras.0.strength) -> list of values; "
         "`comfyreel batch` renders the cross product, each named NAME@key=value,...",
+    )
+    prompt_enhancer: bool = Field(
+        False,
+        description="Rewrite the prompt with the Gemma enhancer (TextGenerateLTX2Prompt) first; LTX-2.3 "
+        "only, needs a ComfyUI that has the node; refused under rtx4060-8gb (it alone exhausts 8 GB).",
     )
 
 

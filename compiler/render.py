@@ -8,13 +8,22 @@ Safety by construction:
   JSON, values already escaped by the ``tojson`` filter print as they are, and a raw string
   is refused. So user text (prompts) can reach the graph only through ``tojson``
   (``json.dumps(ensure_ascii=False)``) and arrives byte-exact; it is data, never a template.
-- The output is parsed as JSON (duplicate node ids are an error) and wrapped in a ``Graph``.
+- A macro's output (the fragment library in ``templates/fragments/``) is template text whose
+  values already went through the same :func:`_finalize`, so it prints as it is (:class:`Fragment`).
+- Templates find the fragments wherever they live: the search path is the template's own folder,
+  then the built-in templates folder (``{% import "fragments/ltx2.j2" as f %}``).
+- The output is parsed as JSON (duplicate node ids are an error; one trailing comma after the last
+  node is allowed, since fragments end every node with one) and wrapped in a ``Graph``.
+- :func:`render_graph_tracked` also returns the context variables the render read, so the
+  compiler can refuse a recipe field the template ignores.
 """
 
 from __future__ import annotations
 
+import contextvars
 import json
 import math
+import re
 from functools import lru_cache
 from importlib import resources
 from pathlib import Path
@@ -23,6 +32,7 @@ from typing import Any
 import jinja2
 from comfyreel.compiler.errors import TemplateError
 from comfyreel.compiler.graph import Graph
+from jinja2.runtime import Context, Macro
 from jinja2.sandbox import ImmutableSandboxedEnvironment, SecurityError
 
 
@@ -30,6 +40,25 @@ class JSONText(str):
     """A string that is already valid JSON (the output of ``tojson``)."""
 
     __slots__ = ()
+
+
+class Fragment(str):
+    """The output of a template macro: template text plus finalized values, printed as it is."""
+
+    __slots__ = ()
+
+
+_READS: contextvars.ContextVar[set[str] | None] = contextvars.ContextVar("comfyreel_reads", default=None)
+
+
+class _TrackingContext(Context):
+    """A Jinja context that records which top-level variables a render looks up."""
+
+    def resolve_or_missing(self, key: str) -> Any:
+        reads = _READS.get()
+        if reads is not None:
+            reads.add(key)
+        return super().resolve_or_missing(key)
 
 
 def tojson(value: Any) -> JSONText:
@@ -45,7 +74,7 @@ def tojson(value: Any) -> JSONText:
 def _finalize(value: Any) -> Any:
     if isinstance(value, jinja2.Undefined):
         value._fail_with_undefined_error()  # raises (UndefinedError, or SecurityError for internals)
-    if isinstance(value, JSONText):
+    if isinstance(value, (JSONText, Fragment)):
         return value
     if value is None or isinstance(value, bool):
         return json.dumps(value)
@@ -89,11 +118,17 @@ class _Sandbox(ImmutableSandboxedEnvironment):
                     raise SecurityError("template tried to build a huge string or list")
         return super().call_binop(context, operator, left, right)
 
+    def call(self, __context: Any, __obj: Any, *args: Any, **kwargs: Any) -> Any:
+        result = super().call(__context, __obj, *args, **kwargs)
+        if isinstance(__obj, Macro) and isinstance(result, str):
+            return Fragment(result)  # a fragment: template text, its values already finalized
+        return result
+
 
 @lru_cache(maxsize=16)
 def _environment(folder: str) -> ImmutableSandboxedEnvironment:
     env = _Sandbox(
-        loader=jinja2.FileSystemLoader(folder),
+        loader=jinja2.FileSystemLoader([folder, str(builtin_template_dir())]),
         undefined=jinja2.StrictUndefined,
         autoescape=False,
         finalize=_finalize,
@@ -101,6 +136,7 @@ def _environment(folder: str) -> ImmutableSandboxedEnvironment:
         auto_reload=False,
     )
     env.filters["tojson"] = tojson
+    env.context_class = _TrackingContext
     return env
 
 
@@ -110,8 +146,17 @@ def render_graph(template: str | Path, context: dict[str, Any], *, source: str |
     Raises ``TemplateError`` (naming the template and line) when the template is missing,
     broken, unsafe, or renders something that is not a JSON object of nodes.
     """
+    return render_graph_tracked(template, context, source=source)[0]
+
+
+def render_graph_tracked(
+    template: str | Path, context: dict[str, Any], *, source: str | None = None
+) -> tuple[Graph, frozenset[str]]:
+    """Like :func:`render_graph`, plus the names of the context variables the render read."""
     path = Path(template)
     name = path.name
+    reads: set[str] = set()
+    token = _READS.set(reads)
     try:
         env = _environment(str(path.parent.resolve()))
         tmpl = env.get_template(name)
@@ -145,11 +190,17 @@ def render_graph(template: str | Path, context: dict[str, Any], *, source: str |
         raise TemplateError(
             f"template failed: {type(exc).__name__}: {exc}", anchor=_where(path, _template_line(exc, path))
         ) from None
-    return parse_rendered(text, template_name=str(path), source=source)
+    finally:
+        _READS.reset(token)
+    return parse_rendered(text, template_name=str(path), source=source), frozenset(reads & set(context))
+
+
+_TRAILING_COMMA = re.compile(r",\s*}\s*$")
 
 
 def parse_rendered(text: str, *, template_name: str, source: str | None = None) -> Graph:
     """Parse a rendered template as an API-format graph (TemplateError on bad JSON or duplicates)."""
+    text = _TRAILING_COMMA.sub("}\n", text, count=1)
     try:
         data = json.loads(text, object_pairs_hook=_no_duplicates)
     except json.JSONDecodeError as exc:

@@ -101,7 +101,8 @@ def test_missing_template(tmp_path: Path) -> None:
 
 
 def test_user_template_from_recipe_is_sandboxed(tmp_path: Path) -> None:
-    (tmp_path / "mine.json.j2").write_text(NODE % "{{ prompt | tojson }}", encoding="utf-8")
+    reads = "{%- set read = (frames, width, height, seed) -%}"  # the recipe sets these: read them
+    (tmp_path / "mine.json.j2").write_text(reads + NODE % "{{ prompt | tojson }}", encoding="utf-8")
     (tmp_path / "evil.json.j2").write_text(NODE % "{{ ''.__class__.__mro__ | tojson }}", encoding="utf-8")
     good = tmp_path / "good.yaml"
     good.write_text(BASE + "template: mine.json.j2\n", encoding="utf-8")
