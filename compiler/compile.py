@@ -12,9 +12,9 @@ from typing import Any
 
 from comfyreel.compiler import ltx_rules, profiles
 from comfyreel.compiler.errors import TemplateError
+from comfyreel.compiler.field_reads import check_reads
 from comfyreel.compiler.graph import Graph
 from comfyreel.compiler.loader import LoadedRecipe
-from comfyreel.compiler.field_reads import check_reads
 from comfyreel.compiler.render import builtin_template_dir, render_graph_tracked
 
 LORA_FIRST_ID = 901  # user LoRA nodes are "901", "902", ... (no official template uses them)

@@ -56,7 +56,9 @@ _GRAPH_INPUTS: dict[str, tuple[str, ...]] = {
 }
 
 
-def check_reads(fields_set: set[str], reads: frozenset[str], graph: Graph, *, template: str, source: str) -> None:
+def check_reads(
+    fields_set: set[str], reads: frozenset[str], graph: Graph, *, template: str, source: str
+) -> None:
     """Raise ``RecipeError`` listing every set recipe field the template ignored."""
     ignored = [name for name in FIELD_VARS if name in fields_set and not set(FIELD_VARS[name]) & reads]
     if not ignored:
@@ -70,7 +72,8 @@ def check_reads(fields_set: set[str], reads: frozenset[str], graph: Graph, *, te
                 "field": name,
                 "value": None,
                 "message": f"template ignores `{name}`{tail}",
-                "fix": f"use {{{{ {FIELD_VARS[name][0]} }}}} in {template}, or remove `{name}` from the recipe",
+                "fix": f"use {{{{ {FIELD_VARS[name][0]} }}}} in {template}, "
+                f"or remove `{name}` from the recipe",
                 "line": None,
             }
         )

@@ -20,7 +20,13 @@ LORAS = (
     "loras:\n  - name: first.safetensors\n    strength: 0.8\n"
     "  - name: second.safetensors\n    strength: -0.5\n"
 )
-EXTRAS = {"plain": "", "8gb": "profile: rtx4060-8gb\n", "loras": LORAS, "loras-8gb": LORAS + "profile: rtx4060-8gb\n"}
+EXTRAS = {
+    "plain": "",
+    "8gb": "profile: rtx4060-8gb\n",
+    "loras": LORAS,
+    "loras-8gb": LORAS + "profile: rtx4060-8gb\n",
+}
+SIZE = "frames: 49\nseed: 7\nwidth: 768\nheight: 512\n"
 
 
 @pytest.mark.parametrize("recipe", sorted((REPO / "recipes").glob("*.yaml")), ids=lambda p: p.stem)
@@ -36,7 +42,7 @@ def test_every_variant_compiles_to_the_recorded_bytes() -> None:
     got = {}
     for model in sorted(ltx_rules.MODELS):
         for key, extra in EXTRAS.items():
-            text = f"model: {model}\nprompt: a fox in the snow\nframes: 49\nseed: 7\nwidth: 768\nheight: 512\n{extra}"
+            text = f"model: {model}\nprompt: a fox in the snow\n{SIZE}{extra}"
             graph = compile_recipe(load_recipe_text(text, source=f"{model}.yaml"))
             got[f"{model}/{key}"] = hashlib.sha256(graph.to_json().encode()).hexdigest()
     assert got == want
@@ -78,7 +84,7 @@ def test_a_field_the_template_ignores_fails_compiling(tmp_path: Path) -> None:
     )
     recipe = tmp_path / "r.yaml"
     recipe.write_text(
-        "model: ltx2-t2v\nprompt: hi\nframes: 49\nwidth: 768\nheight: 512\nseed: 7\ntemplate: fixed.json.j2\n",
+        f"model: ltx2-t2v\nprompt: hi\n{SIZE}template: fixed.json.j2\n",
         encoding="utf-8",
     )
     with pytest.raises(RecipeError) as info:
