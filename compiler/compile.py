@@ -10,7 +10,7 @@ from __future__ import annotations
 from pathlib import Path
 from typing import Any
 
-from comfyreel.compiler import ltx_rules, profiles
+from comfyreel.compiler import compositions, ltx_rules, profiles
 from comfyreel.compiler.errors import TemplateError
 from comfyreel.compiler.field_reads import check_reads
 from comfyreel.compiler.graph import Graph
@@ -24,7 +24,7 @@ def template_path(loaded: LoadedRecipe) -> Path:
     """The template file for *loaded*: the recipe's own ``template:`` or the model's built-in."""
     recipe = loaded.recipe
     if recipe.template is None:
-        return builtin_template_dir() / ltx_rules.MODELS[recipe.model].template
+        return builtin_template_dir() / compositions.template_name(recipe)
     path = Path(recipe.template).expanduser()
     if not path.is_absolute():
         path = (loaded.base_dir or Path.cwd()) / path
@@ -42,8 +42,15 @@ def build_context(loaded: LoadedRecipe) -> dict[str, Any]:
     recipe = loaded.recipe
     spec = ltx_rules.MODELS[recipe.model]
     profile = profiles.get_profile(recipe.profile)
-    files = profiles.model_files(recipe.model, profile, recipe.models.model_dump())
+    explicit = recipe.models.model_dump()
+    if recipe.template is None:  # a composition's own official weights, under the recipe's
+        for slot, name in compositions.DEFAULT_FILES.get(compositions.template_name(recipe), {}).items():
+            explicit[slot] = explicit[slot] or name
+    files = profiles.model_files(recipe.model, profile, explicit)
     decode = profiles.decode_settings(recipe.model, profile)
+    template = compositions.template_name(recipe)
+    if recipe.template is None and template in compositions.OFFICIAL_DECODE and profile is None:
+        decode = compositions.OFFICIAL_DECODE[template]
     fps = float(recipe.fps)
     loras = [
         {
@@ -79,6 +86,7 @@ def build_context(loaded: LoadedRecipe) -> dict[str, Any]:
         "loras_pass1": [lora for lora in loras if lora["pass"] == 1],
         "loras_pass2": [lora for lora in loras if lora["pass"] == 2],
         "prompt_enhancer": bool(recipe.prompt_enhancer),
+        **media_context(loaded),
         "models": files,
         "text_encoder_device": profile.text_encoder_device if profile is not None else "default",
         "tiled_decode": decode.as_dict() if decode is not None else None,
@@ -103,5 +111,53 @@ def compile_recipe(loaded: LoadedRecipe) -> Graph:
         "profile_notes": list(profile.notes) if profile is not None else [],
         "frames": loaded.frames,
         "recipe_sha256": loaded.sha256,
+        "inputs": tuple(loaded.media.inputs) if loaded.media is not None else (),
+        "brought_by": compositions.brought_by(recipe),
     }
     return graph
+
+
+# the official graphs' start-image strength per family (video_ltx2_i2v: 1.0; video_ltx2_3_ia2v: 0.7)
+_IMAGE_STRENGTH = {"ltx2-t2v": 1.0, "ltx2-t2v-distilled": 1.0, "ltx23-t2v": 0.7}
+# the official IC-LoRA files (video_ltx2_canny_to_video / video_ltx2_depth_to_video; pose by name)
+CONTROL_LORAS = {
+    "canny": "ltx-2-19b-ic-lora-canny-control.safetensors",
+    "depth": "ltx-2-19b-ic-lora-depth-control.safetensors",
+    "pose": "ltx-2-19b-ic-lora-pose-control.safetensors",
+}
+
+
+def media_context(loaded: LoadedRecipe) -> dict[str, Any]:
+    """The input-media variables: image, keyframes, control, audio (null when absent) and fit."""
+    recipe = loaded.recipe
+    media = loaded.media
+    facts = media.facts if media is not None else {}
+    image = None
+    if recipe.image is not None:
+        strength = recipe.image_strength
+        image = {
+            "name": facts["image"]["name"],
+            "strength": float(strength if strength is not None else _IMAGE_STRENGTH.get(recipe.model, 1.0)),
+            "role": "start image",
+        }
+    keyframes = list(media.keyframes) if media is not None else []
+    if image is not None and recipe.model == "ltx23-t2v" and recipe.audio is None:
+        keyframes = [{"frame": 0, "image": image["name"], "name": image["name"], "strength": image["strength"], "role": "first frame"}]
+    control = None
+    if recipe.control is not None:
+        control = {
+            "kind": recipe.control.kind,
+            "video": facts["control.video"]["name"],
+            "strength": float(recipe.control.strength),
+            "lora": recipe.control.lora or CONTROL_LORAS[recipe.control.kind],
+        }
+    audio = None
+    if recipe.audio is not None:
+        audio = {"name": facts["audio.file"]["name"], "seconds": round((loaded.frames - 1) / float(recipe.fps), 6)}
+    return {
+        "image": image,
+        "keyframes": keyframes,
+        "control": control,
+        "audio": audio,
+        "fit": recipe.fit or "crop",
+    }

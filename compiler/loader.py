@@ -14,13 +14,18 @@ import json
 from collections.abc import Callable, Mapping
 from dataclasses import dataclass, field
 from pathlib import Path
-from typing import Any, get_args
+from typing import Any, Literal, get_args
 
 import yaml
 from comfyreel.compiler.errors import InputError, RecipeError
 from comfyreel.compiler.recipe import (
+    Audio,
     CheckSettings,
     CheckTolerances,
+    Control,
+    ControlKind,
+    FitName,
+    Keyframe,
     LoraEntry,
     ModelFiles,
     ModelName,
@@ -30,6 +35,14 @@ from comfyreel.compiler.recipe import (
 )
 from comfyreel.compiler.recipe_checks import Problem, check_recipe, dotted, safe_name
 from pydantic import BaseModel, ValidationError
+
+# the weights families and the graph keys they stand for (the *-t2v names stay valid)
+MODEL_ALIASES = {
+    "ltxv": "ltxv-t2v",
+    "ltx2": "ltx2-t2v",
+    "ltx2-distilled": "ltx2-t2v-distilled",
+    "ltx23": "ltx23-t2v",
+}
 
 _TYPE_WORDS = {
     "string_type": "text (quote it in YAML)",
@@ -62,7 +75,8 @@ class LoadedRecipe:
     sha256: str  # of the file bytes
     warnings: list[str] = field(default_factory=list)  # "file:line: message"
     frames: int = 1  # the resolved 8n+1 frame count
-    base_dir: Path | None = None  # where a relative `template:` is looked up
+    base_dir: Path | None = None  # where a relative `template:` and media paths are looked up
+    media: Any = None  # media_rules.Media: input files and their decoded facts (None: no media)
     variant: dict[str, Any] = field(default_factory=dict)  # "key" -> value set by --set / matrix
     suffix: str = ""  # "@seed=3,cfg=4" for a variant (see compiler.variants)
 
@@ -158,12 +172,21 @@ def _load_checked(
     if transform is not None:
         data, edit_problems, origins = transform(data)
         problems += edit_problems
+    if isinstance(data.get("model"), str) and data["model"] in MODEL_ALIASES:
+        data = {**data, "model": MODEL_ALIASES[data["model"]]}  # family name -> its graph key
     recipe, type_problems = _validate(data)
     problems += type_problems
     skip = frozenset(str(p.path[0]) for p in type_problems if p.path)
     checked = check_recipe(data, skip=skip)
     problems += checked.problems
     warnings = checked.warnings
+    media = None
+    if recipe is not None and not problems and _has_media(recipe):
+        from comfyreel.compiler.media_rules import check_media
+
+        media, media_problems, media_warnings = check_media(recipe, base_dir, checked.frames or 1)
+        problems += media_problems
+        warnings += media_warnings
     if strict:
         problems += warnings
         warnings = []
@@ -185,6 +208,19 @@ def _load_checked(
         warnings=[f"{_where(source, w.line)}: {w.message}" for w in warnings],
         frames=checked.frames or 1,
         base_dir=base_dir,
+        media=media,
+    )
+
+
+def _has_media(recipe: Recipe) -> bool:
+    return bool(
+        recipe.image
+        or recipe.keyframes
+        or recipe.control
+        or recipe.audio
+        or recipe.prompt_enhancer
+        or recipe.image_strength is not None
+        or any(lora.pass_ for lora in recipe.loras)
     )
 
 
@@ -313,6 +349,12 @@ def _model_at(path: tuple[Any, ...]) -> type[BaseModel]:
         return LoraEntry
     if path[:1] == ("models",):
         return ModelFiles
+    if path[:1] == ("keyframes",) and len(path) >= 2:
+        return Keyframe
+    if path[:1] == ("control",):
+        return Control
+    if path[:1] == ("audio",):
+        return Audio
     if path[:2] == ("check", "tolerances"):
         return CheckTolerances
     if path[:1] == ("check",):
@@ -349,7 +391,8 @@ def _translate(err: dict[str, Any], data: dict[str, Any]) -> Problem:
         example = _EXAMPLES.get("lora." + key if path[:1] == ("loras",) else key, f"{key}: ...")
         return Problem(path, None, f"missing required field {name!r}: add `{example}`", example)
     if kind == "literal_error":
-        choices = list(get_args(ModelName) if path[-1] == "model" else get_args(ProfileName))
+        literal = {"model": ModelName, "fit": FitName, "kind": ControlKind, "pass": Literal[1, 2]}
+        choices = [str(c) for c in get_args(literal.get(str(path[-1]), ProfileName))]
         guess = _suggest(str(value), choices)
         tail = f": did you mean {guess[0]!r}?" if guess else ""
         return Problem(

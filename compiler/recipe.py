@@ -14,7 +14,11 @@ from typing import Any, Literal
 from comfyreel.compiler import ltx_rules
 from pydantic import BaseModel, ConfigDict, Field
 
-ModelName = Literal["ltxv-t2v", "ltx2-t2v", "ltx2-t2v-distilled", "ltx23-t2v"]
+ModelName = Literal[
+    "ltxv", "ltx2", "ltx2-distilled", "ltx23", "ltxv-t2v", "ltx2-t2v", "ltx2-t2v-distilled", "ltx23-t2v"
+]
+FitName = Literal["crop", "pad", "stretch"]
+ControlKind = Literal["canny", "depth", "pose"]
 ProfileName = Literal["rtx4060-8gb"]
 
 _STRICT = ConfigDict(extra="forbid", strict=True, allow_inf_nan=False, populate_by_name=True)
@@ -35,6 +39,42 @@ class LoraEntry(BaseModel):
         None,
         alias="pass",
         description="Two-pass graphs only: apply this LoRA to pass 1 or pass 2 alone (default: both).",
+    )
+
+
+class Keyframe(BaseModel):
+    """One guide image at a frame of the clip (LTXVAddGuide): first/last frame and in-between."""
+
+    model_config = _STRICT
+
+    image: str = Field(description="Image file (PNG/JPEG/...), relative to the recipe file.")
+    frame: int | None = Field(
+        None, description="Frame index: 0 = first, -1 = last; others must be a multiple of 8 (see README)."
+    )
+    at: float | None = Field(None, description="Or the time in seconds (snapped to the 8-frame grid).")
+    strength: float = Field(0.7, description="Guide strength 0..1 (official first/last-frame graph: 0.7).")
+
+
+class Control(BaseModel):
+    """IC-LoRA control: a canny/depth/pose video steers the motion (LTX-2)."""
+
+    model_config = _STRICT
+
+    kind: ControlKind = Field(
+        description="canny (core Canny node), depth (Lotus depth) or pose (your pose video)."
+    )
+    video: str = Field(description="Control video file, relative to the recipe file; at least `frames` long.")
+    strength: float = Field(1.0, description="Guide strength 0..1 (official: 1.0).")
+    lora: str | None = Field(None, description="The IC-LoRA file (default: the official one for the kind).")
+
+
+class Audio(BaseModel):
+    """An audio track the video is generated to (audio-to-video / lip-sync, LTX-2.3)."""
+
+    model_config = _STRICT
+
+    file: str = Field(
+        description="Audio file (wav/mp3/flac/...), relative to the recipe file; >= seconds long."
     )
 
 
@@ -100,7 +140,10 @@ class Recipe(BaseModel):
 
     schema_: str | None = Field(None, alias="$schema", description="Optional JSON Schema URL for editors.")
     name: str | None = Field(None, description="Short name; defaults to the recipe file's stem.")
-    model: ModelName = Field(description="Which LTX model and official graph to compile.")
+    model: ModelName = Field(
+        description="Weights family: ltxv, ltx2, ltx2-distilled, ltx23 (the *-t2v names are aliases); "
+        "the inputs (image, keyframes, control, audio) decide the graph."
+    )
     prompt: str = Field(description="Positive prompt; passed to the graph byte-exact.")
     negative_prompt: str | None = Field(
         None,
@@ -167,6 +210,20 @@ class Recipe(BaseModel):
         None,
         description="Variants: field (dotted for nested, e.g. loras.0.strength) -> list of values; "
         "`comfyreel batch` renders the cross product, each named NAME@key=value,...",
+    )
+    image: str | None = Field(None, description="Start image: image-to-video (relative to the recipe file).")
+    image_strength: float | None = Field(
+        None, description="How strongly the start image holds (0..1; default as the official graph)."
+    )
+    keyframes: list[Keyframe] | None = Field(
+        None, description="Guide images at frames (first/last frame and in-between; LTX-2.3)."
+    )
+    control: Control | None = Field(None, description="IC-LoRA control video (canny/depth/pose; LTX-2).")
+    audio: Audio | None = Field(None, description="Audio to generate the video to (LTX-2.3, with `image`).")
+    fit: FitName | None = Field(
+        None,
+        description="How input media meet the output size when aspects differ: crop (centre; the official "
+        "graphs' choice, default), pad (letterbox) or stretch.",
     )
     prompt_enhancer: bool = Field(
         False,

@@ -11,15 +11,23 @@ import json
 from collections.abc import Iterator
 from typing import Any
 
+from comfyreel.compiler.inputs import SUBFOLDER
 from comfyreel.compiler.inventory import folder_for, looks_like_model_file
 from comfyreel.compiler.object_info import InputSpec
 from comfyreel.compiler.rules.context import Context, Hit, NodeView, closest, literal_type_ok
+
+
+# input-media pickers whose files the runner uploads before submitting (compiler/inputs.py)
+_UPLOADED = {("LoadImage", "image"), ("LoadVideo", "file"), ("LoadAudio", "audio")}
 
 
 def _unlisted(ctx: Context, view: NodeView, name: str, spec: InputSpec) -> bool:
     """True when the schema's list cannot be trusted to name the installed files."""
     if not spec.choices:
         return True
+    value = view.inputs.get(name) if isinstance(view.inputs, dict) else None
+    if (view.class_type, name) in _UPLOADED and isinstance(value, str) and value.startswith(SUBFOLDER + "/"):
+        return True  # a compiled input file: uploaded by the runner, not yet in the server's list
     if ctx.schema.live or folder_for(view.class_type, name) is None:
         return False
     return not any(looks_like_model_file(c) for c in spec.choices)
