@@ -142,7 +142,15 @@ def media_context(loaded: LoadedRecipe) -> dict[str, Any]:
         }
     keyframes = list(media.keyframes) if media is not None else []
     if image is not None and recipe.model == "ltx23-t2v" and recipe.audio is None:
-        keyframes = [{"frame": 0, "image": image["name"], "name": image["name"], "strength": image["strength"], "role": "first frame"}]
+        keyframes = [
+            {
+                "frame": 0,
+                "image": image["name"],
+                "name": image["name"],
+                "strength": image["strength"],
+                "role": "first frame",
+            }
+        ]
     control = None
     if recipe.control is not None:
         control = {
@@ -153,7 +161,10 @@ def media_context(loaded: LoadedRecipe) -> dict[str, Any]:
         }
     audio = None
     if recipe.audio is not None:
-        audio = {"name": facts["audio.file"]["name"], "seconds": round((loaded.frames - 1) / float(recipe.fps), 6)}
+        audio = {
+            "name": facts["audio.file"]["name"],
+            "seconds": round((loaded.frames - 1) / float(recipe.fps), 6),
+        }
     return {
         "image": image,
         "keyframes": keyframes,

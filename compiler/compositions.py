@@ -47,8 +47,15 @@ FIELD_CLASSES: dict[str, tuple[str, ...]] = {
     "control": ("LoadVideo", "GetVideoComponents", "ImageFromBatch", "LTXVAddGuide", "LTXVCropGuides"),
     "control.kind=canny": ("Canny",),
     "control.kind=depth": (
-        "UNETLoader", "VAELoader", "LotusConditioning", "DisableNoise", "BasicGuider", "BasicScheduler",
-        "SetFirstSigma", "VAEEncode", "ImageInvert",
+        "UNETLoader",
+        "VAELoader",
+        "LotusConditioning",
+        "DisableNoise",
+        "BasicGuider",
+        "BasicScheduler",
+        "SetFirstSigma",
+        "VAEEncode",
+        "ImageInvert",
     ),
     "audio": ("LoadAudio", "TrimAudioDuration", "LTXVAudioVAEEncode", "SolidMask", "SetLatentNoiseMask"),
     "prompt_enhancer": ("TextGenerateLTX2Prompt",),
@@ -82,7 +89,10 @@ def brought_by(recipe: Recipe) -> dict[str, str]:
     if recipe.keyframes:
         keys.append(("keyframes", "keyframes"))
     if recipe.control is not None:
-        keys += [("control", "control"), (f"control.kind={recipe.control.kind}", f"control.kind: {recipe.control.kind}")]
+        keys += [
+            ("control", "control"),
+            (f"control.kind={recipe.control.kind}", f"control.kind: {recipe.control.kind}"),
+        ]
     if recipe.audio is not None:
         keys.append(("audio", "audio"))
     if recipe.prompt_enhancer:

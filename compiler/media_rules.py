@@ -140,7 +140,8 @@ def _support_problems(recipe: Recipe) -> list[Problem]:
             Problem(
                 ("prompt_enhancer",),
                 True,
-                "prompt_enhancer is off under profile rtx4060-8gb: the Gemma enhancer alone runs an 8 GB card "
+                "prompt_enhancer is off under profile rtx4060-8gb: the Gemma enhancer alone runs an 8 GB "
+                "card "
                 "out of memory (Comfy-Org/ComfyUI#13954); remove it",
             )
         )
@@ -176,42 +177,56 @@ def _probe(path: Path, kind: Kind, key: tuple[Any, ...], raw: str) -> tuple[Prob
     }
     if not path.is_file():
         return Problem(
-            key, raw, f"{_dotted(key)}: file not found: {where}", "paths are relative to the recipe file"
+            key, raw, f"{_dotted(key)}: file not found: {where} (paths are relative to the recipe file)", raw
         ), {}
     if path.stat().st_size == 0:
-        return Problem(key, raw, f"{_dotted(key)}: file is empty: {where}", fixes[kind]), {}
+        return Problem(key, raw, f"{_dotted(key)}: file is empty: {where}: {fixes[kind]}", fixes[kind]), {}
     try:
         with av.open(str(path)) as container:
             fmt = container.format.name
             if kind == "audio":
                 if not container.streams.audio:
-                    return Problem(key, raw, f"{_dotted(key)}: {where} has no audio stream", fixes[kind]), {}
+                    return Problem(
+                        key, raw, f"{_dotted(key)}: {where} has no audio stream: {fixes[kind]}", fixes[kind]
+                    ), {}
                 stream = container.streams.audio[0]
                 seconds = _seconds(container, stream)
                 return None, {"kind": kind, "seconds": seconds}
             if not container.streams.video:
                 return Problem(
-                    key, raw, f"{_dotted(key)}: {where} is not an {kind} (no picture)", fixes[kind]
+                    key,
+                    raw,
+                    f"{_dotted(key)}: {where} is not an {kind} (no picture): {fixes[kind]}",
+                    fixes[kind],
                 ), {}
             stream = container.streams.video[0]
             is_image = any(name in fmt.split(",") for name in _IMAGE_FORMATS)
             if kind == "video" and is_image:
-                return Problem(key, raw, f"{_dotted(key)}: {where} is an image, not a video", fixes[kind]), {}
+                return Problem(
+                    key, raw, f"{_dotted(key)}: {where} is an image, not a video: {fixes[kind]}", fixes[kind]
+                ), {}
             first = next(container.decode(stream), None)
             if first is None:
-                return Problem(key, raw, f"{_dotted(key)}: {where} has no decodable frame", fixes[kind]), {}
+                return Problem(
+                    key, raw, f"{_dotted(key)}: {where} has no decodable frame: {fixes[kind]}", fixes[kind]
+                ), {}
             facts: dict[str, Any] = {"kind": kind, "width": first.width, "height": first.height}
             if kind == "image":
                 if not is_image and container.streams.audio:
                     return Problem(
-                        key, raw, f"{_dotted(key)}: {where} is a video, not an image", fixes[kind]
+                        key,
+                        raw,
+                        f"{_dotted(key)}: {where} is a video, not an image: {fixes[kind]}",
+                        fixes[kind],
                     ), {}
                 return None, facts
             fps = float(stream.average_rate or stream.guessed_rate or 0)
             frames = stream.frames or round(_seconds(container, stream) * fps)
             return None, {**facts, "fps": fps, "frames": int(frames)}
     except (av.error.FFmpegError, OSError, ValueError, StopIteration) as exc:
-        return Problem(key, raw, f"{_dotted(key)}: {where} does not decode as {kind}: {exc}", fixes[kind]), {}
+        return Problem(
+            key, raw, f"{_dotted(key)}: {where} does not decode as {kind} ({exc}): {fixes[kind]}", fixes[kind]
+        ), {}
 
 
 def _seconds(container: Any, stream: Any) -> float:
@@ -230,7 +245,8 @@ def _aspect_note(name: str, facts: dict[str, Any], recipe: Recipe) -> Problem | 
         key,
         None,
         f"{name} is {facts['width']}x{facts['height']}, the output {recipe.width}x{recipe.height}: it is "
-        "centre-cropped (fit: crop, the official graphs' default); set `fit: pad` or `fit: stretch` to keep it all",
+        "centre-cropped (fit: crop, the official graphs' default); set `fit: pad` or `fit: stretch` "
+        "to keep it all",
         "fit: crop",
     )
 
@@ -243,9 +259,9 @@ def _control_problems(recipe: Recipe, facts: dict[str, Any], frames: int, fps: f
             Problem(
                 key,
                 recipe.control.video if recipe.control else None,
-                f"control.video plays at {facts['fps']:g} fps, the recipe at {fps:g}: frames are taken one for one, "
-                f"so the motion would play at the wrong speed; set `fps: {facts['fps']:g}` or re-encode the video "
-                f"at {fps:g} fps",
+                f"control.video plays at {facts['fps']:g} fps, the recipe at {fps:g}: frames are taken "
+                f"one for one, so the motion would play at the wrong speed; set `fps: {facts['fps']:g}` "
+                f"or re-encode the video at {fps:g} fps",
                 f"fps: {facts['fps']:g}",
             )
         )
@@ -256,7 +272,8 @@ def _control_problems(recipe: Recipe, facts: dict[str, Any], frames: int, fps: f
             Problem(
                 key,
                 recipe.control.video if recipe.control else None,
-                f"control.video has {have} frames, the clip needs {frames}: use a longer video or `frames: {shorter}`",
+                f"control.video has {have} frames, the clip needs {frames}: use a longer video or "
+                f"`frames: {shorter}`",
                 f"frames: {shorter}",
             )
         )
@@ -287,17 +304,16 @@ def _resolve_keyframes(
     last = frames - 1
     for index, key in enumerate(recipe.keyframes or []):
         path = ("keyframes", index, "frame" if key.frame is not None else "at")
-        if key.frame is not None:
-            frame = key.frame
-        else:
-            frame = round(float(key.at or 0) * fps / GRID) * GRID
+        at_frame = round(float(key.at or 0) * fps / GRID) * GRID
+        frame = key.frame if key.frame is not None else at_frame
         position = last if frame == -1 else frame
         if not 0 <= position <= last:
             problems.append(
                 Problem(
                     path,
                     key.frame if key.frame is not None else key.at,
-                    f"keyframes[{index}] at frame {frame} is outside the clip (frames 0..{last}; -1 = last)",
+                    f"keyframes[{index}] at frame {frame} is outside the clip (frames 0..{last}): "
+                    f"use frame: {last} or frame: -1 for the last frame",
                     f"frame: {last}",
                 )
             )
@@ -308,8 +324,8 @@ def _resolve_keyframes(
                 Problem(
                     path,
                     frame,
-                    f"keyframes[{index}] frame {frame} is off the 8-frame grid: LTXVAddGuide puts an image at latent "
-                    f"(frame_idx + 7) // 8 (comfy_extras/nodes_lt.py), so it would land at frame "
+                    f"keyframes[{index}] frame {frame} is off the 8-frame grid: LTXVAddGuide puts an image "
+                    f"at latent (frame_idx + 7) // 8 (comfy_extras/nodes_lt.py), so it would land at frame "
                     f"{(position + 7) // GRID * GRID}; use frame {low} or {low + GRID}",
                     f"frame: {low}",
                 )

@@ -16,7 +16,6 @@ from comfyreel.compiler.inventory import folder_for, looks_like_model_file
 from comfyreel.compiler.object_info import InputSpec
 from comfyreel.compiler.rules.context import Context, Hit, NodeView, closest, literal_type_ok
 
-
 # input-media pickers whose files the runner uploads before submitting (compiler/inputs.py)
 _UPLOADED = {("LoadImage", "image"), ("LoadVideo", "file"), ("LoadAudio", "audio")}
 

@@ -29,9 +29,10 @@ def test_same_bytes_same_name_anywhere(tmp_path: Path) -> None:
     (tmp_path / "a").mkdir()
     (tmp_path / "a" / "x.wav").write_bytes(b"RIFF")
     (tmp_path / "y.wav").write_bytes(b"RIFF")
-    assert input_file(tmp_path / "a" / "x.wav", "audio", "audio.file").name == input_file(
-        tmp_path / "y.wav", "audio", "audio.file"
-    ).name
+    assert (
+        input_file(tmp_path / "a" / "x.wav", "audio", "audio.file").name
+        == input_file(tmp_path / "y.wav", "audio", "audio.file").name
+    )
 
 
 def test_kind_is_checked_and_meta_lookup() -> None:

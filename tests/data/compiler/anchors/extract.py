@@ -42,7 +42,8 @@ FOLDED: dict[str, dict[str, str]] = {
     },
     "video_ltx2_3_flf2v": {
         "129:98": "PrimitiveInt height", "129:102": "PrimitiveInt seconds", "129:113": "PrimitiveInt width",
-        "129:114": "PrimitiveInt fps", "129:123": "ComfyMathExpression fps", "129:130": "ComfyMathExpression frames",
+        "129:114": "PrimitiveInt fps", "129:123": "ComfyMathExpression fps",
+        "129:130": "ComfyMathExpression frames",
         "129:110": SIZE_HELPERS,
     },
     "video_ltx2_3_ia2v": {
@@ -53,7 +54,8 @@ FOLDED: dict[str, dict[str, str]] = {
         "340:331": "PrimitiveFloat seconds", "340:347": "PreviewAny of the enhanced prompt (UI only)",
         "340:348": "ComfySwitchNode enhancer on/off: the compiler picks the branch",
         "340:349": "PrimitiveBoolean enhancer switch",
-        "340:345": "prompt enhancer (prompt_enhancer: false)", "340:346": "prompt enhancer (prompt_enhancer: false)",
+        "340:345": "prompt enhancer (prompt_enhancer: false)",
+        "340:346": "prompt enhancer (prompt_enhancer: false)",
     },
 }
 
