@@ -165,9 +165,9 @@ def test_model_slots_per_model(tmp_path: Path) -> None:
 
 
 def test_unknown_model_and_profile_suggest(tmp_path: Path) -> None:
-    err = fail(tmp_path, replace(BASE, "model", "model: ltx2"))
-    choices = "ltxv-t2v, ltx2-t2v, ltx2-t2v-distilled, ltx23-t2v"
-    assert err.message == f"model 'ltx2' is not one of {choices}: did you mean 'ltx2-t2v'?"
+    err = fail(tmp_path, replace(BASE, "model", "model: ltx3"))
+    choices = "ltxv, ltx2, ltx2-distilled, ltx23, ltxv-t2v, ltx2-t2v, ltx2-t2v-distilled, ltx23-t2v"
+    assert err.message == f"model 'ltx3' is not one of {choices}: did you mean 'ltx23'?"
     err = fail(tmp_path, BASE + "profile: rtx4060\n")
     assert err.message == "profile 'rtx4060' is not one of rtx4060-8gb: did you mean 'rtx4060-8gb'?"
 
