@@ -100,7 +100,8 @@ def compile_recipe(loaded: LoadedRecipe) -> Graph:
     recipe = loaded.recipe
     template = template_path(loaded)
     graph, reads = render_graph_tracked(template, build_context(loaded), source=loaded.source)
-    check_reads(set(recipe.model_fields_set), reads, graph, template=template.name, source=loaded.source)
+    given = {name for name in recipe.model_fields_set if getattr(recipe, name) not in (None, [], False)}
+    check_reads(given, reads, graph, template=template.name, source=loaded.source)
     profile = profiles.get_profile(recipe.profile)
     graph.meta = {
         "recipe_name": loaded.name,
