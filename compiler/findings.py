@@ -1,4 +1,8 @@
-"""`Finding`: one validation result as a value, anchored ``source:node_id(title):input``."""
+"""`Finding`: one validation result as a value, anchored ``source#node_id(title):input``.
+
+``#`` (not ``:``) separates the file from the node id, so ``recipe.yaml#901(Title)`` never reads as
+line 901 of the recipe (``file:line`` is what recipe errors use).
+"""
 
 from __future__ import annotations
 
@@ -48,12 +52,13 @@ class Finding(Frozen):
         )
 
     def anchor(self) -> str:
-        parts = [self.source or "<graph>"]
+        """``source#node_id(title):input``; the node and input parts only where known."""
+        text = self.source or "<graph>"
         if self.node_id is not None:
-            parts.append(f"{self.node_id}({self.title or self.class_type or '?'})")
+            text += f"#{self.node_id}({self.title or self.class_type or '?'})"
         if self.input is not None:
-            parts.append(self.input)
-        return ":".join(parts)
+            text += f":{self.input}"
+        return text
 
     def to_dict(self) -> dict[str, Any]:
         return {**{name: getattr(self, name) for name in self.FIELDS}, "anchor": self.anchor()}

@@ -110,6 +110,11 @@ class Graph(Value):
             return meta["title"]
         return str(node.get("class_type", "?"))
 
+    def anchor(self, node_id: str | None) -> str:
+        """Where a node's problem is: ``source#node_id(title)`` (as a finding's anchor writes it)."""
+        source = self.source or "<graph>"
+        return f"{source}#{node_id}({self.title(node_id)})" if node_id else f"{source}#?"
+
     def links(self) -> Iterator[tuple[str, str, str, int]]:
         """Yield ``(node_id, input_name, source_id, output_index)`` for every link."""
         for node_id, node in self:

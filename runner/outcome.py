@@ -48,7 +48,7 @@ def execution_failed(err: dict[str, Any], graph: Graph, common: dict[str, Any]) 
         "traceback_tail": tail,
         "current_inputs": {k: "<redacted>" for k in (err.get("current_inputs") or {})},
     }
-    anchor = f"{graph.source or '<graph>'}:{node_id}({graph.title(node_id) if node_id else '?'})"
+    anchor = graph.anchor(node_id)
     first = emsg.splitlines()[0] if emsg else ""
     if OOM_PATTERN.search(etype) or OOM_PATTERN.search(emsg):
         return OutOfMemory(

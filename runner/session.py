@@ -340,7 +340,7 @@ class _Run:
             if missing:
                 raise OutputError(
                     f"output node(s) {', '.join(missing)} produced no files",
-                    anchor=f"{self.graph.source or '<graph>'}:{missing[0]}({self.graph.title(missing[0])})",
+                    anchor=self.graph.anchor(missing[0]),
                     hint="the node ran but reported nothing under images/videos/gifs/audio",
                     **common,
                 )

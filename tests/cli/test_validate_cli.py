@@ -45,11 +45,11 @@ def test_warnings_and_infos_still_exit_0(tmp_path, capsys) -> None:
     assert main(["validate", path]) == 0
     lines = capsys.readouterr().out.splitlines()
     assert (
-        lines[0] == f"{path}:3(ImageInvert):extra: warning[unknown-input] ImageInvert has no input 'extra'; "
+        lines[0] == f"{path}#3(ImageInvert):extra: warning[unknown-input] ImageInvert has no input 'extra'; "
         "ComfyUI ignores it (fix: remove it, or validate against the server you run with --server URL "
         "(pinned:object_info-0.27.0.json may be another ComfyUI version))"
     )
-    assert lines[1].startswith(f"{path}:3(ImageInvert): info[unused-node]")
+    assert lines[1].startswith(f"{path}#3(ImageInvert): info[unused-node]")
     assert "valid (1 warning, 1 info)" in lines[-1]
 
 
@@ -58,7 +58,7 @@ def test_error_findings_exit_1_with_one_line_each(tmp_path, capsys) -> None:
     assert main(["validate", path]) == 1
     lines = capsys.readouterr().out.splitlines()
     assert (
-        lines[0] == f"{path}:1(EmptyImage):width: error[value-max] 99999 is above the maximum 16384 "
+        lines[0] == f"{path}#1(EmptyImage):width: error[value-max] 99999 is above the maximum 16384 "
         "(fix: use 16384 or less)"
     )
     assert "invalid (1 error)" in lines[-1]
@@ -74,7 +74,7 @@ def test_json_output_shape(tmp_path, capsys) -> None:
     assert report["counts"] == {"error": 1, "warning": 0, "info": 1}
     assert [f["rule"] for f in report["findings"]] == ["model-unchecked", "link-type"]
     link = report["findings"][1]
-    assert link["anchor"] == f"{path}:3(VAEDecode):samples" and link["severity"] == "error"
+    assert link["anchor"] == f"{path}#3(VAEDecode):samples" and link["severity"] == "error"
     assert set(link) >= {"rule", "severity", "message", "node_id", "input", "fix", "anchor"}
 
 
@@ -230,7 +230,7 @@ def test_recipe_inventory_is_checked(tmp_path, capsys) -> None:
     missing = [f for f in report["findings"] if f["rule"] == "model-missing"]
     assert [f["input"] for f in missing] == ["ckpt_name"]
     assert missing[0]["fix"] == 'closest files: "ltx-video-2b.safetensors"'
-    assert missing[0]["anchor"].startswith(f"{recipe}:")
+    assert missing[0]["anchor"].startswith(f"{recipe}#44(")
 
 
 def test_validating_a_graph_loads_no_network_or_template_modules(tmp_path) -> None:

@@ -136,7 +136,7 @@ def test_cli_run_exit_codes(fake, tmp_path, capsys, setup, extra, code):
     assert got == code
     assert "error:" in err and "Traceback" not in err
     if code == 5:
-        assert "g.json:1(EmptyImage):width" in err
+        assert "g.json#1(EmptyImage):width" in err
     if code == 7:
         assert "rtx4060-8gb" in err
 

@@ -124,7 +124,7 @@ def test_http_400_gives_structured_findings(fake, tmp_path):
         run(fake, graph, tmp_path, validate_online=False)
     (finding,) = info.value.findings
     assert (finding.node_id, finding.input, finding.rule) == ("1", "width", "server-value-bigger-than-max")
-    assert finding.anchor() == "image.json:1(EmptyImage):width" and "16384" in (finding.fix or "")
+    assert finding.anchor() == "image.json#1(EmptyImage):width" and "16384" in (finding.fix or "")
     assert only_manifest(tmp_path).status == "prompt_rejected"
     assert info.value.exit_code == 5
 
@@ -504,7 +504,7 @@ def test_output_node_without_files_is_output_error(tmp_path):
         pytest.raises(OutputError) as info,
     ):
         run(fake, graph, tmp_path, finish_grace_s=1.0)
-    assert "3" in info.value.message and info.value.anchor == "image.json:3(NoFileOutput)"
+    assert "3" in info.value.message and info.value.anchor == "image.json#3(NoFileOutput)"
     m = only_manifest(tmp_path)
     assert m.status == "output" and [f.node_id for f in m.outputs] == ["2", "2"]
 

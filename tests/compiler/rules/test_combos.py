@@ -36,7 +36,7 @@ def test_v1_combo_value_with_closest_options(pinned) -> None:
     assert run(_scale("bilinear"), pinned) == []
     finding = one(run(_scale("bilinar"), pinned), "combo-value")
     assert finding.severity == "error"
-    assert finding.anchor() == "t.json:3(ImageScale):upscale_method"
+    assert finding.anchor() == "t.json#3(ImageScale):upscale_method"
     assert finding.message == '"bilinar" is not one of the 5 options'
     assert finding.fix.startswith('closest options: "bilinear"')
 
@@ -54,7 +54,7 @@ def test_v3_combo_value(pinned) -> None:
         },
     }
     finding = one(run(graph, pinned), "combo-value")
-    assert finding.anchor() == "t.json:1(LTXAVTextEncoderLoader):device"
+    assert finding.anchor() == "t.json#1(LTXAVTextEncoderLoader):device"
     assert finding.fix == 'options: "default", "cpu"'
 
 
@@ -71,7 +71,7 @@ def test_multiselect_combo_checks_each_item(mini) -> None:
 def test_empty_model_combo_is_unchecked_offline(pinned) -> None:
     finding = one(run(_checkpoint("ltx-video-2b-v0.9.safetensors"), pinned), "model-unchecked")
     assert finding.severity == "info"
-    assert finding.anchor() == "t.json:1(CheckpointLoaderSimple):ckpt_name"
+    assert finding.anchor() == "t.json#1(CheckpointLoaderSimple):ckpt_name"
     assert finding.message.startswith("unchecked offline: ltx-video-2b-v0.9.safetensors")
     assert "--models DIR" in finding.fix
 

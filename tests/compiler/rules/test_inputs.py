@@ -14,7 +14,7 @@ def test_missing_link_input_names_a_producer(pinned) -> None:
     del graph["2"]["inputs"]["images"]
     finding = one(run(graph, pinned), "missing-input")
     assert finding.severity == "error"
-    assert finding.anchor() == "t.json:2(SaveImage):images"
+    assert finding.anchor() == "t.json#2(SaveImage):images"
     assert '["1", 0] (EmptyImage)' in finding.fix
 
 
@@ -22,7 +22,7 @@ def test_missing_widget_input_suggests_default(pinned) -> None:
     graph = image_graph()
     del graph["1"]["inputs"]["width"]
     finding = one(run(graph, pinned), "missing-input")
-    assert finding.anchor() == "t.json:1(EmptyImage):width"
+    assert finding.anchor() == "t.json#1(EmptyImage):width"
     assert finding.fix == 'add "width": 512 (the default)'
 
 
@@ -38,7 +38,7 @@ def test_unknown_input_is_a_warning_with_suggestion(pinned) -> None:
     findings = run(image_graph(widht=64), pinned)
     finding = one(findings, "unknown-input")
     assert finding.severity == "warning"
-    assert finding.anchor() == "t.json:1(EmptyImage):widht"
+    assert finding.anchor() == "t.json#1(EmptyImage):widht"
     assert "'width'" in finding.fix
     assert ensure_valid(Graph.from_data(image_graph(widht=64), source="t.json"), pinned) == findings
 
@@ -62,7 +62,7 @@ def test_link_malformed(pinned, value, fix) -> None:
     graph = image_graph()
     graph["2"]["inputs"]["images"] = value
     finding = one(run(graph, pinned), "link-malformed")
-    assert finding.anchor() == "t.json:2(SaveImage):images"
+    assert finding.anchor() == "t.json#2(SaveImage):images"
     assert fix in finding.fix
     assert not only(run(graph, pinned), "literal-for-connection")
 
@@ -71,7 +71,7 @@ def test_literal_for_connection_only_type(pinned) -> None:
     graph = latent_graph()
     graph["3"]["inputs"]["samples"] = "latent.png"
     finding = one(run(graph, pinned), "literal-for-connection")
-    assert finding.anchor() == "t.json:3(VAEDecode):samples"
+    assert finding.anchor() == "t.json#3(VAEDecode):samples"
     assert "LATENT" in finding.message
     assert '["1", 0] (EmptyLTXVLatentVideo)' in finding.fix
     assert not only(run(graph, pinned), "value-type")
@@ -115,7 +115,7 @@ def test_value_type_boolean_and_float(pinned) -> None:
         "inputs": {"steps": 20, "max_shift": 2.05, "base_shift": 0.95, "stretch": "true", "terminal": 0.1},
     }
     finding = one(run(graph, pinned), "value-type")
-    assert finding.anchor() == "t.json:4(LTXVScheduler):stretch"
+    assert finding.anchor() == "t.json#4(LTXVScheduler):stretch"
     assert finding.fix == "write true or false (JSON booleans)"
 
 
@@ -135,5 +135,5 @@ def test_ensure_valid_raises_with_error_findings(pinned) -> None:
     with pytest.raises(GraphInvalid) as info:
         ensure_valid(graph, pinned)
     assert [f.rule for f in info.value.findings] == ["value-type"]
-    assert "g.json:1(EmptyImage):width" in info.value.message
+    assert "g.json#1(EmptyImage):width" in info.value.message
     assert info.value.exit_code == 1

@@ -11,7 +11,7 @@ def test_link_to_missing_node(pinned) -> None:
     graph["2"]["inputs"]["images"] = ["42", 0]
     finding = one(run(graph, pinned), "link-missing-node")
     assert finding.severity == "error"
-    assert finding.anchor() == "t.json:2(SaveImage):images"
+    assert finding.anchor() == "t.json#2(SaveImage):images"
     assert '"42"' in finding.message
     assert finding.fix == "link to an existing node: 1"
 
@@ -20,7 +20,7 @@ def test_link_to_missing_output_slot(pinned) -> None:
     graph = image_graph()
     graph["2"]["inputs"]["images"] = ["1", 5]
     finding = one(run(graph, pinned), "link-bad-slot")
-    assert finding.anchor() == "t.json:2(SaveImage):images"
+    assert finding.anchor() == "t.json#2(SaveImage):images"
     assert "1 output(s)" in finding.message
     assert finding.fix == "outputs of 1 (EmptyImage): 0 IMAGE"
     assert not only(run(graph, pinned), "link-type")  # no cascade
@@ -34,7 +34,7 @@ def test_wrong_link_type_names_a_fitting_output(pinned) -> None:
     }
     graph["3"]["inputs"]["samples"] = ["5", 0]
     finding = one(run(graph, pinned), "link-type")
-    assert finding.anchor() == "t.json:3(VAEDecode):samples"
+    assert finding.anchor() == "t.json#3(VAEDecode):samples"
     assert "expects LATENT" in finding.message and "gives IMAGE" in finding.message
     assert '["1", 0] (EmptyLTXVLatentVideo)' in finding.fix
 
@@ -82,7 +82,7 @@ def test_cycle_names_its_nodes(pinned) -> None:
     findings = run(graph, pinned)
     finding = one(findings, "cycle")
     assert finding.severity == "error"
-    assert finding.anchor() == "t.json:1(ImageInvert)"
+    assert finding.anchor() == "t.json#1(ImageInvert)"
     assert finding.message == "nodes form a cycle: 1(ImageInvert) -> 3(ImageInvert)"
     assert '1.image <- "3"' in finding.fix and '3.image <- "1"' in finding.fix
 

@@ -24,7 +24,7 @@ def test_malformed_node(pinned, node, message, fix) -> None:
     graph["2"] = node
     finding = one(run(graph, pinned), "malformed-node")
     assert finding.severity == "error"
-    assert finding.anchor().startswith("t.json:2(")
+    assert finding.anchor().startswith("t.json#2(")
     assert message in finding.message
     assert fix in finding.fix
 
@@ -35,7 +35,7 @@ def test_unknown_node_suggests_close_name_and_stops_cascades(pinned) -> None:
     graph["2"] = {"class_type": "SaveImag", "inputs": {"images": ["42", 9], "bogus": 1.5}}
     findings = run(graph, pinned)
     finding = one(findings, "unknown-node")
-    assert finding.anchor() == "t.json:2(SaveImag)"
+    assert finding.anchor() == "t.json#2(SaveImag)"
     assert "'SaveImage'" in finding.fix
     assert [f.rule for f in findings] == ["unknown-node"]  # no no-output, no link findings
 
@@ -52,7 +52,7 @@ def test_title_is_used_in_anchor(pinned) -> None:
     graph = image_graph()
     graph["2"]["_meta"] = {"title": "Final frames"}
     del graph["2"]["inputs"]["images"]
-    assert one(run(graph, pinned), "missing-input").anchor() == "t.json:2(Final frames):images"
+    assert one(run(graph, pinned), "missing-input").anchor() == "t.json#2(Final frames):images"
 
 
 @pytest.mark.parametrize(

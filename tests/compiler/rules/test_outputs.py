@@ -30,5 +30,5 @@ def test_unused_node_is_info(pinned) -> None:
     graph["9"] = {"class_type": "ImageInvert", "inputs": {"image": ["1", 0]}}
     finding = one(run(graph, pinned), "unused-node")
     assert finding.severity == "info"
-    assert finding.anchor() == "t.json:9(ImageInvert)"
+    assert finding.anchor() == "t.json#9(ImageInvert)"
     assert "will not run" in finding.message

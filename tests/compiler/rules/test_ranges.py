@@ -9,14 +9,14 @@ from conftest import image_graph, latent_graph, one, run
 def test_above_max(pinned) -> None:
     finding = one(run(image_graph(width=99999), pinned), "value-max")
     assert finding.severity == "error"
-    assert finding.anchor() == "t.json:1(EmptyImage):width"
+    assert finding.anchor() == "t.json#1(EmptyImage):width"
     assert finding.message == "99999 is above the maximum 16384"
     assert finding.fix == "use 16384 or less"
 
 
 def test_below_min(pinned) -> None:
     finding = one(run(image_graph(batch_size=0), pinned), "value-min")
-    assert finding.anchor() == "t.json:1(EmptyImage):batch_size"
+    assert finding.anchor() == "t.json#1(EmptyImage):batch_size"
     assert finding.fix == "use 1 or more"
 
 
@@ -34,7 +34,7 @@ def test_float_range(pinned) -> None:
 @pytest.mark.parametrize(("length", "fix"), [(100, "use 97 or 105"), (96, "use 89 or 97"), (2, "use 1 or 9")])
 def test_ltx_length_is_8n_plus_1(pinned, length, fix) -> None:
     finding = one(run(latent_graph(length=length), pinned), "value-step")
-    assert finding.anchor() == "t.json:1(EmptyLTXVLatentVideo):length"
+    assert finding.anchor() == "t.json#1(EmptyLTXVLatentVideo):length"
     assert "8n+1" in finding.message
     assert finding.fix == fix
 
