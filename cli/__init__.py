@@ -145,6 +145,9 @@ def build_parser(command: str | None = None) -> argparse.ArgumentParser:
     parser = argparse.ArgumentParser(
         prog=PROG, description=HELP, formatter_class=_Formatter, allow_abbrev=False
     )
+    parser.add_argument(  # handled in main() before parsing; here for --help
+        "--version", dest="_show_version", action="store_true", help="Print the comfyreel version and exit."
+    )
     commands = parser.add_subparsers(title="commands", metavar="COMMAND")
     owner = COMMAND_OWNERS.get(command or "")
     for name in (owner,) if owner else COMMAND_MODULES:
@@ -167,10 +170,17 @@ def main(argv: list[str] | None = None) -> int:
     if not args_list:
         parser.print_help(sys.stderr)
         return EXIT_USAGE
+    if args_list[0] == "--version":
+        args_list = ["version", *args_list[1:]]
+        parser = build_parser("version")
     try:
-        args = vars(parser.parse_args(args_list))
+        namespace, extra = parser.parse_known_args(args_list)
+        if extra:  # a sub-command's stray argument: that command's usage, not the top-level one
+            _owning_parser(parser, args_list[0]).error(f"unrecognized arguments: {' '.join(extra)}")
     except SystemExit as exc:  # --help (0) or a usage error (2, message already printed)
         return exc.code if isinstance(exc.code, int) else EXIT_USAGE
+    args = vars(namespace)
+    args.pop("_show_version", None)
     handler = args.pop(_HANDLER, None)
     if handler is None:
         parser.print_help(sys.stderr)
@@ -186,6 +196,14 @@ def main(argv: list[str] | None = None) -> int:
         sys.stderr.write("interrupted\n")
         return EXIT_INTERRUPTED
     return result if isinstance(result, int) else 0
+
+
+def _owning_parser(parser: argparse.ArgumentParser, command: str) -> argparse.ArgumentParser:
+    """The sub-command parser for *command* (the top-level parser when there is none)."""
+    for action in parser._actions:
+        if isinstance(action, argparse._SubParsersAction) and command in action.choices:
+            return action.choices[command]
+    return parser
 
 
 def run() -> None:

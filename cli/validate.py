@@ -1,8 +1,8 @@
 """CLI commands ``validate`` (a recipe or API graph against /object_info) and ``list-rules``.
 
 Exit codes: 0 valid (warnings and infos allowed), 1 error findings (or a recipe that breaks a rule),
-2 usage / IO (unreadable file, bad object_info, unreachable server). Only stdlib and the light
-compiler modules load for a graph; the recipe loader (pydantic, jinja2) loads only for recipes and
+2 usage / IO (unreadable file, bad object_info), 3 unreachable server (as for ``run``). Only stdlib and
+the light compiler modules load for a graph; the recipe loader (pydantic, jinja2) loads only for recipes and
 ``requests`` only for ``--server``.
 """
 
@@ -14,7 +14,7 @@ from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
 from comfyreel.cli import Commands, add_command, add_set_option
-from comfyreel.compiler.errors import EXIT_FINDINGS, EXIT_OK, InputError, ObjectInfoError, UsageError
+from comfyreel.compiler.errors import EXIT_FINDINGS, EXIT_OK, InputError, UsageError
 
 if TYPE_CHECKING:
     from comfyreel.compiler.graph import Graph
@@ -124,7 +124,6 @@ def _load_schema(
         return ObjectInfo.from_file(object_info)
     if server is None:
         return ObjectInfo.pinned()
-    from comfyreel.runner.errors import RunError
     from comfyreel.runner.schema_fetch import fetch_object_info, parse_header
 
     headers: dict[str, str] = {}
@@ -135,10 +134,8 @@ def _load_schema(
             name = text.partition(":")[0].strip() or "?"
             raise UsageError(f"bad --header for {name!r}", hint="write --header 'Name: value'") from None
         headers[name] = value
-    try:
-        return fetch_object_info(server, headers=headers, timeout=timeout)
-    except RunError as exc:  # for validate, an unreachable schema is an IO problem: exit 2
-        raise ObjectInfoError(exc.message, hint=exc.hint) from None  # the message names the URL
+    # An unreachable server is ServerUnavailable (exit 3) here as in `run`: one meaning, one code.
+    return fetch_object_info(server, headers=headers, timeout=timeout)
 
 
 def load_targets(target: str, sets: list[str]) -> list[tuple[str, Graph]]:

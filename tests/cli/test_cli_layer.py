@@ -114,3 +114,16 @@ def test_validate_imports_only_what_a_graph_needs(tmp_path) -> None:
     assert rc == 0
     heavy = {"typer", "click", "pydantic", "jinja2", "yaml", "requests", "rich", "av", "torch", "numpy"}
     assert not set(loaded) & heavy, sorted(set(loaded) & heavy)
+
+
+def test_version_flag_prints_the_installed_version(capsys) -> None:
+    from importlib.metadata import version
+
+    assert cli.main(["--version"]) == 0
+    assert capsys.readouterr().out.strip() == version("comfyreel")
+
+
+def test_a_bad_sub_command_argument_prints_that_command_usage(capsys) -> None:
+    assert cli.main(["validate", "--bogus", "x.json"]) == 2
+    err = capsys.readouterr().err
+    assert "usage: comfyreel validate" in err and "unrecognized arguments: --bogus" in err

@@ -177,16 +177,18 @@ def test_server_schema(tmp_path, capsys) -> None:
     assert "s3cret" not in out
 
 
-def test_unreachable_server_exits_2(tmp_path, capsys) -> None:
+def test_unreachable_server_exits_3_as_run_does(tmp_path, capsys) -> None:
     graph = _write(tmp_path, VALID)
-    assert main(["validate", graph, "--server", refused_url(), "--header", "X-Token: s3cret"]) == 2
+    url = refused_url()
+    assert main(["validate", graph, "--server", url, "--header", "X-Token: s3cret"]) == 3
     err = capsys.readouterr().err
     assert "Connection refused" in err and "s3cret" not in err
+    assert main(["run", graph, "--server", url, "--out", str(tmp_path / "r")]) == 3  # same code
 
 
-def test_bad_server_json_exits_2(tmp_path, capsys) -> None:
+def test_bad_server_json_is_a_protocol_error(tmp_path, capsys) -> None:
     with schema_server(Canned(body=b"not json")) as url:
-        assert main(["validate", _write(tmp_path, VALID), "--server", url]) == 2
+        assert main(["validate", _write(tmp_path, VALID), "--server", url]) == 4
     assert "not valid JSON" in capsys.readouterr().err
 
 
