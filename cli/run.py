@@ -33,7 +33,13 @@ def _headers(values: list[str]) -> dict[str, str]:
 
 
 def _execute(
-    target: str, server_url: str, out: Path, options: Any, as_json: bool, sets: list[str] | None = None
+    target: str,
+    server_url: str,
+    out: Path,
+    options: Any,
+    as_json: bool,
+    sets: list[str] | None = None,
+    strict: bool = False,
 ) -> int:
     """Run and report; returns 0 or raises the run's ComfyreelError."""
     from comfyreel.compiler.graph import Graph
@@ -57,7 +63,13 @@ def _execute(
             result = run_graph(graph, server_url=server_url, out_dir=out, options=options, on_event=report)
         else:
             result = run_recipe(
-                path, server_url=server_url, out_dir=out, options=options, on_event=report, sets=sets or ()
+                path,
+                server_url=server_url,
+                out_dir=out,
+                options=options,
+                on_event=report,
+                sets=sets or (),
+                strict=strict,
             )
     except BaseException:
         report.close()  # the error itself (with its findings) is printed by main()
@@ -94,12 +106,14 @@ def register(commands: Commands) -> None:
     )
     cmd.add_argument(
         "--profile",
-        default="rtx4060-8gb",
-        help="Launch flags profile for --launch (rtx4060-8gb adds --novram).",
+        help="Launch flags profile for --launch (rtx4060-8gb adds --novram); default: the recipe's profile.",
     )
     cmd.add_argument("--launch-python", help="Python of ComfyUI's own venv for --launch.")
     cmd.add_argument("--launch-flag", action="append", help="Extra ComfyUI flag for --launch (repeatable).")
     add_set_option(cmd)
+    cmd.add_argument(
+        "--strict", action="store_true", help="Treat recipe warnings (e.g. frames snapped to 8n+1) as errors."
+    )
     cmd.add_argument("--json", dest="as_json", action="store_true", help="NDJSON events on stdout.")
     demo = add_command(commands, "demo", demo_command)
     demo.add_argument("--out", type=Path, default=Path("runs"), help="Folder for the run folder.")
@@ -117,10 +131,11 @@ def run_command(
     bust_cache: bool = False,
     header: list[str] | None = None,
     no_validate: bool = False,
-    profile: str = "rtx4060-8gb",
+    profile: str | None = None,
     launch_python: str | None = None,
     launch_flag: list[str] | None = None,
     sets: list[str] | None = None,
+    strict: bool = False,
     as_json: bool = False,
 ) -> int:
     """Render a recipe or graph on ComfyUI, download every output, write RUN/manifest.json."""
@@ -140,12 +155,14 @@ def run_command(
         validate_online=not no_validate,
     )
     if server is not None:
-        return _execute(target, server, out, options, as_json, sets)
+        return _execute(target, server, out, options, as_json, sets, strict)
     from datetime import datetime, timezone
 
     from comfyreel.runner.launch import launched
 
     stamp = datetime.now(timezone.utc).strftime("%Y%m%dT%H%M%SZ")
+    if profile is None:
+        profile = _recipe_profile(target, sets or [])
     with launched(
         launch,
         out / f".comfyui-{stamp}",
@@ -156,7 +173,16 @@ def run_command(
         for line in local.import_errors:
             sys.stderr.write(f"warning: ComfyUI: {line}\n")
         options.launch_flags = local.flags
-        return _execute(target, local.url, out, options, as_json, sets)
+        return _execute(target, local.url, out, options, as_json, sets, strict)
+
+
+def _recipe_profile(target: str, sets: list[str]) -> str | None:
+    """The profile a recipe names, ``--set`` applied (None for a graph, or a recipe without one)."""
+    if Path(target).suffix.lower() == ".json":
+        return None
+    from comfyreel.compiler.variants import load_variants
+
+    return load_variants(target, sets)[0].recipe.profile
 
 
 def demo_command(out: Path = Path("runs"), as_json: bool = False) -> int:

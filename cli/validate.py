@@ -40,6 +40,12 @@ def register(commands: Commands) -> None:
     cmd.add_argument("--timeout", type=float, default=30.0, help="Seconds to wait for --server.")
     add_set_option(cmd)
     cmd.add_argument(
+        "--strict", action="store_true", help="Treat recipe warnings (e.g. frames snapped to 8n+1) as errors."
+    )
+    cmd.add_argument(
+        "--verbose", action="store_true", help="List every note (model files unchecked offline) one per line."
+    )
+    cmd.add_argument(
         "--json", dest="as_json", action="store_true", help="Print one JSON object instead of text."
     )
     rules = add_command(commands, "list-rules", list_rules)
@@ -55,6 +61,8 @@ def validate(
     header: list[str] | None = None,
     timeout: float = 30.0,
     sets: list[str] | None = None,
+    strict: bool = False,
+    verbose: bool = False,
     as_json: bool = False,
 ) -> int:
     """Check a recipe or graph against /object_info: nodes, inputs, links, ranges, combos, outputs."""
@@ -66,11 +74,14 @@ def validate(
         from comfyreel.compiler.inventory import ModelInventory
 
         inventory = ModelInventory.from_dir(models)
-    targets = load_targets(target, sets or [])
+    targets = load_targets(target, sets or [], strict=strict)
     reports: list[dict[str, Any]] = []
     lines: list[str] = []
     invalid = False
-    for label, graph in targets:
+    for label, graph, warnings in targets:
+        if not as_json:
+            for warning in warnings:
+                sys.stderr.write(f"warning: {warning}\n")
         findings = validate_graph(graph, schema, inventory=inventory)
         tally = counts(findings)
         invalid = invalid or tally["error"] > 0
@@ -81,10 +92,11 @@ def validate(
                 "models": inventory.source if inventory is not None else None,
                 "valid": tally["error"] == 0,
                 "counts": tally,
+                "recipe_warnings": warnings,
                 "findings": [f.to_dict() for f in findings],
             }
         )
-        lines += [str(finding) for finding in findings]
+        lines += _finding_lines(findings, graph, verbose)
         lines.append(_summary(label, schema, tally))
     if as_json:  # one report; a recipe with several variants gives {"variants": [report, ...]}
         report = reports[0] if len(reports) == 1 else {"source": target, "variants": reports}
@@ -138,8 +150,9 @@ def _load_schema(
     return fetch_object_info(server, headers=headers, timeout=timeout)
 
 
-def load_targets(target: str, sets: list[str]) -> list[tuple[str, Graph]]:
-    """``(label, graph)``: one for a graph; one per variant for a recipe (matrix / ``--set``)."""
+def load_targets(target: str, sets: list[str], *, strict: bool = False) -> list[tuple[str, Graph, list[str]]]:
+    """``(label, graph, recipe warnings)``: one for a graph; one per variant for a recipe (matrix /
+    ``--set``). Under ``strict`` a recipe's warnings are errors."""
     path = Path(target)
     if path.suffix.lower() in RECIPE_SUFFIXES or sets:
         if sets and path.suffix.lower() not in RECIPE_SUFFIXES and not _is_json_recipe(path):
@@ -147,11 +160,12 @@ def load_targets(target: str, sets: list[str]) -> list[tuple[str, Graph]]:
         from comfyreel.compiler.compile import compile_recipe
         from comfyreel.compiler.variants import load_variants
 
-        variants = load_variants(path, sets)
+        variants = load_variants(path, sets, strict=strict)
         if len(variants) == 1 and not variants[0].suffix:
-            return [(target, compile_recipe(variants[0]))]
-        return [(f"{target} [{v.name}]", compile_recipe(v)) for v in variants]
-    return [(target, load_target(target))]
+            return [(target, compile_recipe(variants[0]), list(variants[0].warnings))]
+        return [(f"{target} [{v.name}]", compile_recipe(v), list(v.warnings)) for v in variants]
+    graph, warnings = load_target(target, strict=strict)
+    return [(target, graph, warnings)]
 
 
 def _is_json_recipe(path: Path) -> bool:
@@ -162,13 +176,16 @@ def _is_json_recipe(path: Path) -> bool:
     return isinstance(data, dict) and isinstance(data.get("model"), str)
 
 
-def load_target(target: str) -> Graph:
-    """An API graph as is; a recipe (``.yaml``/``.yml``, or JSON with a ``model`` key) compiled first."""
+def load_target(target: str, *, strict: bool = False) -> tuple[Graph, list[str]]:
+    """An API graph as is; a recipe (``.yaml``/``.yml``, or JSON with a ``model`` key) compiled first.
+
+    Returns the graph and the recipe's warnings (none for a graph; errors under ``strict``).
+    """
     from comfyreel.compiler.graph import Graph
 
     path = Path(target)
     if path.suffix.lower() in RECIPE_SUFFIXES:
-        return _compile(path)
+        return _compile(path, strict)
     try:
         text = path.read_text(encoding="utf-8")
     except OSError as exc:
@@ -184,15 +201,30 @@ def load_target(target: str) -> Graph:
             hint="pass an API-format graph (.json) or a recipe (.yaml)",
         ) from None
     if isinstance(data, dict) and isinstance(data.get("model"), str):
-        return _compile(path)  # a JSON recipe: {"model": "ltx2-t2v", ...}
-    return Graph.from_data(data, source=target)
+        return _compile(path, strict)  # a JSON recipe: {"model": "ltx2-t2v", ...}
+    return Graph.from_data(data, source=target), []
 
 
-def _compile(path: Path) -> Graph:
+def _compile(path: Path, strict: bool) -> tuple[Graph, list[str]]:
     from comfyreel.compiler.compile import compile_recipe
     from comfyreel.compiler.loader import load_recipe
 
-    return compile_recipe(load_recipe(path))
+    loaded = load_recipe(path, strict=strict)
+    return compile_recipe(loaded), list(loaded.warnings)
+
+
+def _finding_lines(findings: list[Any], graph: Graph, verbose: bool) -> list[str]:
+    """One line per finding; model files unchecked offline are one summary line unless ``verbose``."""
+    unchecked = [f for f in findings if f.rule == "model-unchecked"]
+    if verbose or len(unchecked) < 2:
+        return [str(finding) for finding in findings]
+    lines = [str(finding) for finding in findings if finding.rule != "model-unchecked"]
+    names = sorted({str(graph.nodes[f.node_id]["inputs"][f.input]) for f in unchecked})
+    lines.append(
+        f"info[model-unchecked] {len(unchecked)} model inputs unchecked offline ({len(names)} files: "
+        f"{', '.join(names)}); pass --models DIR or --server URL to check them, --verbose to list each"
+    )
+    return lines
 
 
 def _summary(target: str, schema: ObjectInfo, tally: dict[str, int]) -> str:

@@ -31,6 +31,7 @@ class RecipeRef(_Model):
     sha256: str | None = None
     text: str | None = None  # the recipe file's content, so a rerun needs nothing else
     variant: dict[str, Any] | None = None  # values set by --set / matrix (the name's "@key=value,...")
+    warnings: list[str] = []  # what loading it warned about (frames snapped, over budget, ...)
 
 
 class GraphRef(_Model):

@@ -117,6 +117,7 @@ def recipe_record(loaded: Any, meta: dict[str, Any]) -> dict[str, Any] | None:
         "sha256": loaded.sha256,
         "text": loaded.text,
         "variant": dict(loaded.variant) if getattr(loaded, "variant", None) else None,
+        "warnings": list(loaded.warnings),
     }
 
 

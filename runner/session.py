@@ -97,13 +97,14 @@ def run_recipe(
     options: RunOptions | None = None,
     on_event: EventSink | None = None,
     sets: Sequence[str] = (),
+    strict: bool = False,
 ) -> RunResult:
-    """Load and compile a recipe (with ``--set`` overrides), then :func:`run_graph` it."""
+    """Load and compile a recipe (``--set`` overrides; ``strict``: warnings are errors), then run it."""
     from comfyreel.compiler.compile import compile_recipe
     from comfyreel.compiler.errors import UsageError
     from comfyreel.compiler.variants import load_variants
 
-    variants = load_variants(recipe_path, sets)
+    variants = load_variants(recipe_path, sets, strict=strict)
     if len(variants) > 1:
         raise UsageError(
             f"{recipe_path} has {len(variants)} variants ({variants[0].name}, ...): one run renders one",
@@ -398,6 +399,8 @@ def run_graph(
     """Render *graph* on the server; returns the run folder, manifest and downloaded outputs."""
     options = options or RunOptions()
     run = _Run(graph, server_url, Path(out_dir), options, loaded, on_event)
+    for warning in getattr(loaded, "warnings", ()):  # shown like compile shows them; kept in the manifest
+        run.emit("warning", message=warning, source="recipe")
     try:
         submitted = run.prepare()
         run.submit(submitted)

@@ -248,3 +248,30 @@ def test_validating_a_graph_loads_no_network_or_template_modules(tmp_path) -> No
     rc, modules = json.loads(out.stdout.strip().splitlines()[-1])
     assert rc == 0
     assert not {"requests", "jinja2", "yaml", "av", "torch", "websocket"} & set(modules)
+
+
+SNAPPED = "name: snap\nmodel: ltx2-t2v\nprompt: a fox\nseconds: 4.3\nfps: 24\nwidth: 768\nheight: 512\n"
+
+
+def test_validate_shows_recipe_warnings_and_strict_makes_them_errors(tmp_path, capsys) -> None:
+    recipe = tmp_path / "snap.yaml"
+    recipe.write_text(SNAPPED)
+    assert main(["validate", str(recipe)]) == 0
+    assert "warning: " in capsys.readouterr().err
+    assert main(["validate", str(recipe), "--json"]) == 0
+    (warning,) = json.loads(capsys.readouterr().out)["recipe_warnings"]
+    assert "105 frames" in warning
+    assert main(["validate", str(recipe), "--strict"]) == 1
+    assert "error: " in capsys.readouterr().err
+
+
+def test_offline_notes_on_unchecked_models_are_one_summary_line(capsys) -> None:
+    from importlib.resources import files
+
+    recipe = str(files("comfyreel.recipes").joinpath("hello-wave-ltx2-8gb.yaml"))
+    assert main(["validate", recipe]) == 0
+    lines = capsys.readouterr().out.splitlines()
+    assert len(lines) == 2 and "6 model inputs unchecked offline (4 files: " in lines[0]
+    assert "ltx-2-19b-dev-fp8.safetensors" in lines[0] and lines[1].startswith(f"{recipe}: valid")
+    assert main(["validate", recipe, "--verbose"]) == 0
+    assert len(capsys.readouterr().out.splitlines()) == 7

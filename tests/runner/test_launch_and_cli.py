@@ -164,7 +164,10 @@ def test_cli_run_usage(tmp_path, capsys):
     assert main(["run", "x.json", "--server", "http://127.0.0.1:1", "--header", "bad"]) == 2
 
 
-def test_cli_run_launch(comfy_dir, tmp_path, capsys):
+@pytest.mark.parametrize(
+    ("extra", "novram"), [([], False), (["--profile", "rtx4060-8gb"], True)], ids=["no-profile", "profile"]
+)
+def test_cli_run_launch(comfy_dir, tmp_path, capsys, extra, novram):
     code = main(
         [
             "run",
@@ -173,6 +176,7 @@ def test_cli_run_launch(comfy_dir, tmp_path, capsys):
             str(comfy_dir),
             "--out",
             str(tmp_path / "runs"),
+            *extra,
         ]
     )
     captured = capsys.readouterr()
@@ -180,7 +184,40 @@ def test_cli_run_launch(comfy_dir, tmp_path, capsys):
     assert "IMPORT FAILED" in captured.err
     (run_dir,) = [p for p in (tmp_path / "runs").iterdir() if not p.name.startswith(".")]
     m = Manifest.load(run_dir)
-    assert m.server.launch_flags and "--novram" in m.server.launch_flags and m.seeds == {"5.seed": 4}
+    assert m.server.launch_flags is not None and m.seeds == {"5.seed": 4}
+    assert ("--novram" in m.server.launch_flags) is novram  # only a profile asks for it
+
+
+def test_cli_run_launch_takes_the_recipes_profile(comfy_dir, tmp_path, capsys):
+    from importlib.resources import files
+
+    recipe = files("comfyreel.recipes").joinpath("hello-wave-ltx2-8gb.yaml")  # profile: rtx4060-8gb
+    argv = ["run", str(recipe), "--launch", str(comfy_dir), "--out", str(tmp_path / "runs"), "--no-validate"]
+    assert main(argv) == 0, capsys.readouterr().err
+    (run_dir,) = [p for p in (tmp_path / "runs").iterdir() if not p.name.startswith(".")]
+    assert "--novram" in (Manifest.load(run_dir).server.launch_flags or [])
+
+
+SNAPPED = "name: snap\nmodel: ltx2-t2v\nprompt: a fox\nseconds: 4.3\nfps: 24\nwidth: 768\nheight: 512\n"
+
+
+def test_cli_run_shows_recipe_warnings_and_keeps_them_in_the_manifest(fake, tmp_path, capsys):
+    recipe = tmp_path / "snap.yaml"
+    recipe.write_text(SNAPPED)
+    assert main(["run", str(recipe), "--server", fake.url, "--out", str(tmp_path / "runs")]) == 0
+    err = capsys.readouterr().err
+    assert "warning: " in err and "105 frames" in err
+    (run_dir,) = (tmp_path / "runs").iterdir()
+    (warning,) = Manifest.load(run_dir).recipe.warnings
+    assert "105 frames" in warning and warning.startswith(f"{recipe}:4:")
+
+
+def test_cli_run_strict_refuses_a_recipe_with_warnings(fake, tmp_path, capsys):
+    recipe = tmp_path / "snap.yaml"
+    recipe.write_text(SNAPPED)
+    assert main(["run", str(recipe), "--server", fake.url, "--out", str(tmp_path / "r"), "--strict"]) == 1
+    assert "105 frames" in capsys.readouterr().err
+    assert not (tmp_path / "r").exists()  # refused before anything was submitted or written
 
 
 def test_cli_demo(tmp_path, capsys):
