@@ -22,7 +22,7 @@ from typing import Any
 
 from comfyreel.checks.media import MediaInfo
 from comfyreel.compiler.errors import InputError
-from comfyreel.runner.manifest import Manifest, atomic_write_text
+from comfyreel.runner.manifest import Manifest, atomic_write_text, file_mode
 
 GOLDEN_META = "golden.json"
 GOLDEN_SCHEMA_VERSION = 1
@@ -178,6 +178,7 @@ def install_file(src: Path, dst: Path) -> None:
     os.close(fd)
     try:
         shutil.copyfile(src, tmp)
+        os.chmod(tmp, file_mode())
         os.replace(tmp, dst)
     except BaseException:
         Path(tmp).unlink(missing_ok=True)

@@ -110,8 +110,9 @@ class FakeComfyUI:
         try:
             loop.run_until_complete(self._boot(catalog))
         except BaseException as exc:  # report start-up failures to start()
-            ready.set_exception(exc)
+            loop.run_until_complete(self._shutdown())  # stop the tasks _boot started (no "destroyed" noise)
             loop.close()
+            ready.set_exception(exc)
             return
         ready.set_result(None)
         try:

@@ -105,6 +105,18 @@ def sha256_file(path: Path, chunk: int = 1 << 20) -> str:
     return digest.hexdigest()
 
 
+def file_mode() -> int:
+    """The mode a plain ``open()`` would give a new file (0o666 less the umask): mkstemp's 0o600 is not
+    what a user expects of a manifest, graph or golden they commit and share."""
+    try:  # Linux reports the umask without changing it (no race with other threads)
+        with open("/proc/self/status", encoding="ascii") as status:
+            umask = next(int(line.split()[1], 8) for line in status if line.startswith("Umask:"))
+    except (OSError, StopIteration, ValueError, IndexError):
+        umask = os.umask(0o022)
+        os.umask(umask)
+    return 0o666 & ~umask
+
+
 def atomic_write_text(target: Path, text: str) -> None:
     """Write via a temp file in the same folder, then rename: never a half-written file."""
     target.parent.mkdir(parents=True, exist_ok=True)
@@ -112,6 +124,7 @@ def atomic_write_text(target: Path, text: str) -> None:
     try:
         with os.fdopen(fd, "w", encoding="utf-8") as handle:
             handle.write(text)
+        os.chmod(tmp, file_mode())
         os.replace(tmp, target)
     except BaseException:
         Path(tmp).unlink(missing_ok=True)

@@ -39,3 +39,21 @@ def test_serves_until_ctrl_c(tmp_path):
             proc.communicate()
     assert proc.returncode == 0
     assert "Traceback" not in err
+
+
+def test_busy_port_is_one_clean_error(tmp_path):
+    import socket
+
+    with socket.socket() as busy:
+        busy.bind(("127.0.0.1", 0))
+        busy.listen()
+        port = busy.getsockname()[1]
+        proc = subprocess.run(
+            [sys.executable, "-c", "from comfyreel.cli import run; run()", "fake-server", f"--port={port}"],
+            capture_output=True,
+            text=True,
+            timeout=60,
+        )
+    assert proc.returncode == 2
+    assert f"cannot listen on 127.0.0.1:{port}" in proc.stderr and "pick another --port" in proc.stderr
+    assert "Traceback" not in proc.stderr and "Task was destroyed" not in proc.stderr

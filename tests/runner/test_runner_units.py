@@ -303,3 +303,21 @@ def test_reconnect_closes_the_old_socket_first(monkeypatch):
         "close 1",
         "open 2 ws://127.0.0.1:1/ws?clientId=me",
     ]
+
+
+@pytest.mark.parametrize(("umask", "mode"), [(0o022, 0o644), (0o077, 0o600), (0o002, 0o664)])
+def test_written_files_follow_the_umask_like_open_does(tmp_path, umask, mode):
+    import os
+    import stat
+
+    from comfyreel.checks.golden import install_file
+    from comfyreel.runner.manifest import atomic_write_text
+
+    old = os.umask(umask)
+    try:
+        atomic_write_text(tmp_path / "manifest.json", "{}")
+        install_file(tmp_path / "manifest.json", tmp_path / "golden" / "copy.json")
+    finally:
+        os.umask(old)
+    for path in (tmp_path / "manifest.json", tmp_path / "golden" / "copy.json"):
+        assert stat.S_IMODE(path.stat().st_mode) == mode, path
