@@ -25,7 +25,7 @@ from typing import Any
 from comfyreel.compiler.errors import EXIT_INTERRUPTED, EXIT_USAGE, ComfyreelError
 
 # Each module defines ``register(commands)``; order here is the order in --help.
-COMMAND_MODULES = ("compile", "validate", "run", "check", "serve", "show", "info", "reliability")
+COMMAND_MODULES = ("compile", "validate", "run", "batch", "check", "serve", "show", "info", "reliability")
 #: Which module registers each command, so ``comfyreel CMD ...`` imports only that module
 #: (``tests/cli/test_cli_layer.py`` checks this table against what the modules register).
 COMMAND_OWNERS = {
@@ -35,6 +35,7 @@ COMMAND_OWNERS = {
     "list-rules": "validate",
     "run": "run",
     "demo": "run",
+    "batch": "batch",
     "compare": "check",
     "check": "check",
     "rerun": "check",

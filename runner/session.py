@@ -76,6 +76,9 @@ class RunOptions:
     finish_grace_s: float = 30.0
     unreachable_s: float = 30.0
     run_name: str | None = None  # run folder prefix (default: recipe name or graph file stem)
+    prompt_id: str | None = None  # our prompt_id (default: a fresh uuid4); batch derives it from the job
+    run_dir: Path | None = None  # this exact run folder (must not exist) instead of NAME-STAMP-ID
+    attach: bool = False  # follow prompt_id already on the server (queued or done) instead of submitting
 
     def timeouts(self) -> c.Timeouts:
         return c.Timeouts(
@@ -133,7 +136,7 @@ class _Run:
         self.server_url = server_url  # may hold credentials: never logged, only passed on
         self.server = http.Server(server_url, headers=options.headers)
         self.client_id = uuid.uuid4().hex
-        self.prompt_id = str(uuid.uuid4())
+        self.prompt_id = options.prompt_id or str(uuid.uuid4())
         self.clock = run_clock
         self.t0 = self.clock()
         self.sink = on_event
@@ -163,6 +166,13 @@ class _Run:
             self.sink(record)
 
     def _make_run_dir(self, out_dir: Path) -> Path:
+        if self.options.run_dir is not None:
+            run_dir = Path(self.options.run_dir)
+            try:
+                run_dir.mkdir(parents=True, exist_ok=False)
+            except OSError as exc:
+                raise OutputError(f"cannot create the run folder {run_dir}: {exc.strerror}") from None
+            return run_dir
         stem = (
             self.options.run_name
             or self.graph.meta.get("recipe_name")
@@ -185,7 +195,7 @@ class _Run:
             self.server.base, self.client_id, headers=self.server.auth_headers(), public=self.server.url
         )
         self.ws.connect()  # BEFORE the POST: a fast or fully cached run must not finish unseen
-        if self.options.validate_online:
+        if self.options.validate_online and not self.options.attach:
             from comfyreel.compiler.validate import ensure_valid
 
             classes = (node.get("class_type") for node in self.graph.nodes.values() if isinstance(node, dict))
@@ -238,7 +248,7 @@ class _Run:
     def _expected_outputs(self) -> list[str]:
         """Output nodes by the live schema if read already, else by the pinned one (history's list wins)."""
         self._take_schema(wait=0)
-        if self.schema_ref is not None or self.options.validate_online:
+        if self.schema_ref is not None or (self.options.validate_online and not self.options.attach):
             return self.output_nodes
         from comfyreel.compiler.object_info import ObjectInfo
 
@@ -246,6 +256,17 @@ class _Run:
 
     def submit(self, graph: Graph) -> None:
         assert self.ws is not None
+        if self.options.attach:  # already on the server: follow it, never queue it twice
+            self.submitted = True
+            self.emit(
+                "submitted",
+                prompt_id=self.prompt_id,
+                client_id=self.client_id,
+                url=self.server.url,
+                nodes=len(graph),
+                attached=True,
+            )
+            return
         self.emit(
             "submitted",
             prompt_id=self.prompt_id,

@@ -1,6 +1,6 @@
 """The root reads as the pipeline: each package imports only the stages before it.
 
-recipes/templates -> compiler -> runner -> checks, with cli, fake and reliability beside them.
+recipes/templates -> compiler -> runner -> checks, with cli, fake, reliability and batch beside them.
 Checked statically over every module's imports (including lazy ones inside functions).
 """
 
@@ -19,6 +19,7 @@ ALLOWED: dict[str, set[str]] = {
     "runner": {"compiler", "templates", "recipes"},
     "checks": {"compiler", "runner", "fake", "templates", "recipes"},
     "fake": {"compiler", "templates", "recipes"},
+    "batch": {"compiler", "runner", "checks", "templates", "recipes"},
 }
 
 
