@@ -237,7 +237,7 @@ class Dispatcher:
         return None
 
     def _fail(self, job: Job, message: str, kind: str, **extra: Any) -> None:
-        error = {"kind": kind, "message": message, **extra}
+        error = {"error": kind, "message": message, **extra}
         self.outcomes[job.name] = Outcome(job, "failed", attempts=self.attempts.get(job.name, 0), error=error)
         self.emit("job", name=job.name, state="failed", error=kind, message=message)
 

@@ -25,6 +25,7 @@ body{font:14px system-ui,sans-serif;margin:16px;background:#fafafa;color:#222}
 table{border-collapse:collapse;margin:8px 0 24px}td,th{border:1px solid #ccc;padding:6px;vertical-align:top}
 th{background:#eee}td.cell{width:CELLpx;background:#fff}img{display:block;width:THUMBpx}
 .params{font:12px ui-monospace,monospace;white-space:pre-wrap;margin-top:4px}
+td.cell a{word-break:break-all;font-size:12px}
 .failed{background:#fdd!important}.skipped{background:#eef}.status{font-weight:bold}
 """.replace("CELL", str(THUMB_WIDTH + 8)).replace("THUMB", str(THUMB_WIDTH))
 

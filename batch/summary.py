@@ -59,7 +59,7 @@ def write_junit(out: Path, outcomes: Sequence[Outcome], *, suite_name: str = "co
             failures += 1
             error = outcome.error or {}
             message = str(error.get("message", "failed"))
-            ET.SubElement(case, "failure", message=message, type=str(error.get("kind", "error"))).text = (
+            ET.SubElement(case, "failure", message=message, type=str(error.get("error", "error"))).text = (
                 f"{message}\nhint: {error.get('hint')}" if error.get("hint") else message
             )
         elif outcome.status == "skipped":
