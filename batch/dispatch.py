@@ -196,12 +196,17 @@ class Dispatcher:
     def _work(self, job: Job, server: ServerState, attach: bool, options: RunOptions) -> None:
         started = time.monotonic()
         try:
-            result: Any = run_graph(
-                job.graph, server_url=server.full_url, out_dir=self.out, options=options, loaded=job.loaded
-            )
+            result: Any = self.render(job, server, options)
         except BaseException as exc:  # handed to the dispatcher thread, which decides
             result = exc
         self.results.put((job, server, attach, result, time.monotonic() - started))
+
+    def render(self, job: Job, server: ServerState, options: RunOptions) -> list[str]:
+        """Render *job* on *server* (here, in this process); the output paths in its run folder."""
+        result = run_graph(
+            job.graph, server_url=server.full_url, out_dir=self.out, options=options, loaded=job.loaded
+        )
+        return [f.path for f in result.files]
 
     # -- outcomes ---------------------------------------------------------------------------------
     def _finish(self, job: Job, server: ServerState, attach: bool, result: Any, seconds: float) -> Job | None:
@@ -211,7 +216,7 @@ class Dispatcher:
         run_dir = str(self.out / job.name)
         if not isinstance(result, BaseException):
             server.done += 1
-            outputs = [f.path for f in result.files]
+            outputs = list(result)
             self.outcomes[job.name] = Outcome(
                 job, "success", run_dir=run_dir, attached=attach, outputs=outputs, **common
             )

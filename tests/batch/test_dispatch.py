@@ -19,9 +19,14 @@ from comfyreel.runner.session import RunOptions
 FAST = RunOptions(poll_s=0.2, fast_poll_s=0.1, lost_after_s=1.0, unreachable_s=2.0, silence_timeout_s=30)
 
 
-def dispatch(jobs, fakes, out: Path, **options) -> list:
+def dispatch(jobs, fakes, out: Path, engine: str = "local", **options) -> list:
     states = [ServerState(f.url) for f in fakes]
-    return Dispatcher(jobs, states, out, BatchOptions(run=FAST, **options)).run()
+    cls = Dispatcher
+    if engine == "ray":
+        from comfyreel.batch.ray_engine import RayDispatcher
+
+        cls = RayDispatcher
+    return cls(jobs, states, out, BatchOptions(run=FAST, **options)).run()
 
 
 class _Cells(html.parser.HTMLParser):
@@ -42,10 +47,10 @@ class _Cells(html.parser.HTMLParser):
                 self.cells.append((self.row, self.col, json.loads(attrs["data-axes"])))
 
 
-def test_matrix_over_three_servers_gives_six_runs_and_a_sheet_on_the_axes(fleet, tmp_path):
+def test_matrix_over_three_servers_gives_six_runs_and_a_sheet_on_the_axes(engine, fleet, tmp_path):
     fakes = fleet(3)
     jobs = make_jobs([write_recipe(tmp_path, SWEEP, "sweep.yaml")])
-    outcomes = dispatch(jobs, fakes, tmp_path / "out", per_server=1)
+    outcomes = dispatch(jobs, fakes, tmp_path / "out", engine, per_server=1)
     assert [o.status for o in outcomes] == ["success"] * 6
     folders = sorted(p.name for p in (tmp_path / "out").iterdir() if p.is_dir())
     assert folders == sorted(j.name for j in jobs) and len(set(folders)) == 6
@@ -67,7 +72,7 @@ def test_matrix_over_three_servers_gives_six_runs_and_a_sheet_on_the_axes(fleet,
     assert "data:image/jpeg;base64," in (tmp_path / "out" / "index.html").read_text()
 
 
-def test_a_server_killed_mid_batch_loses_no_job_and_renders_none_twice(fleet, tmp_path):
+def test_a_server_killed_mid_batch_loses_no_job_and_renders_none_twice(engine, fleet, tmp_path):
     fakes = fleet(3, node_delay_s=0.05)
     jobs = make_jobs([write_recipe(tmp_path, PLAIN, "plain.yaml")], ["seed=1..9"])
     victim = fakes[1]
@@ -80,7 +85,7 @@ def test_a_server_killed_mid_batch_loses_no_job_and_renders_none_twice(fleet, tm
 
     killer = threading.Thread(target=kill_when_busy)
     killer.start()
-    outcomes = dispatch(jobs, fakes, tmp_path / "out", per_server=1)
+    outcomes = dispatch(jobs, fakes, tmp_path / "out", engine, per_server=1)
     killer.join()
     assert [o.status for o in outcomes] == ["success"] * 9
     moved = [o for o in outcomes if o.attempts > 1]
@@ -93,13 +98,13 @@ def test_a_server_killed_mid_batch_loses_no_job_and_renders_none_twice(fleet, tm
     assert len(rendered) + len(finished_on_victim) == 9
 
 
-def test_a_node_only_one_server_has_goes_only_there(fleet, tmp_path):
+def test_a_node_only_one_server_has_goes_only_there(engine, fleet, tmp_path):
     no_lora = schema_without("LoraLoaderModelOnly")
     full, *reduced = fleet(3, per=[{}, {"object_info": no_lora}, {"object_info": no_lora}])
     jobs = make_jobs(
         [write_recipe(tmp_path, SWEEP, "sweep.yaml"), write_recipe(tmp_path, PLAIN, "plain.yaml")]
     )
-    outcomes = dispatch(jobs, [full, *reduced], tmp_path / "out", per_server=1)
+    outcomes = dispatch(jobs, [full, *reduced], tmp_path / "out", engine, per_server=1)
     assert all(o.status == "success" for o in outcomes)
     lora_ids = {o.job.prompt_id for o in outcomes if o.job.recipe.endswith("sweep.yaml")}
     assert {o.server for o in outcomes if o.job.prompt_id in lora_ids} == {full.url}
