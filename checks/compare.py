@@ -2,8 +2,9 @@
 
 :func:`compare_files` returns a :class:`Comparison` value (``ok``, ``reasons``, metrics, worst
 frames); only an unreadable file raises (:class:`MediaUnreadable`). Identical bytes match at
-once without decoding. Otherwise both videos are decoded once, in lockstep, to small luma
-frames and scored in batches (``lockstep.py``), so comparing costs about one decode of each.
+once without decoding. Otherwise both videos are decoded once, side by side, to small
+analysis frames and scored in batches (``lockstep.py``): luma SSIM and PSNR, colour ΔE, the
+motion profile and brightness flicker, each with its tolerance (``tolerances.py``).
 """
 
 from __future__ import annotations
@@ -14,6 +15,7 @@ from pathlib import Path
 from typing import Any
 
 import numpy as np
+from comfyreel.checks import temporal
 from comfyreel.checks.lockstep import ReportImages, identical_images, score_pair
 from comfyreel.checks.media import MediaInfo, decode_audio, probe
 from comfyreel.checks.tolerances import Tolerances
@@ -36,9 +38,15 @@ class FrameScore:
     index: int
     ssim: float
     psnr_db: float
+    delta_e: float = 0.0
 
     def to_dict(self) -> dict[str, Any]:
-        return {"index": self.index, "ssim": round(self.ssim, 5), "psnr_db": round(self.psnr_db, 3)}
+        return {
+            "index": self.index,
+            "ssim": round(self.ssim, 5),
+            "psnr_db": round(self.psnr_db, 3),
+            "delta_e": round(self.delta_e, 3),
+        }
 
 
 @dataclass
@@ -56,8 +64,14 @@ class Comparison:
     golden_info: MediaInfo | None = None
     ssim: list[float] = field(default_factory=list)
     psnr_db: list[float] = field(default_factory=list)
+    delta_e: list[float] = field(default_factory=list)
+    motion_actual: list[float] = field(default_factory=list)  # change profiles (levels per frame)
+    motion_golden: list[float] = field(default_factory=list)
+    motion_diff: float | None = None
+    flicker: float | None = None
     worst: list[FrameScore] = field(default_factory=list)
     audio_spectrum_db: float | None = None
+    device: str | None = None
     timings: dict[str, float] = field(default_factory=dict)
     images: ReportImages | None = None
 
@@ -67,25 +81,41 @@ class Comparison:
 
     @property
     def metrics(self) -> dict[str, float | int | None]:
-        """Summary numbers: frames compared, min/mean SSIM and PSNR, audio envelope difference."""
+        """Summary numbers: frames compared, SSIM, PSNR, ΔE, motion, flicker, audio difference.
+
+        The names a tolerance bounds are in ``tolerances.METRIC_LIMITS``.
+        """
         if self.identical:
-            frames = self.golden_info.video.frames if self.golden_info and self.golden_info.video else 0
+            g = self.golden_info
+            frames = g.video.frames if g and g.video else 0
+            video = bool(g and g.video)
+            moving = video and g is not None and g.kind == "video"
             return {
                 "frames_compared": frames,
-                "min_ssim": 1.0,
-                "mean_ssim": 1.0,
-                "min_psnr_db": 100.0,
-                "mean_psnr_db": 100.0,
-                "audio_spectrum_db": 0.0 if self.golden_info and self.golden_info.audio else None,
+                "min_ssim": 1.0 if video else None,
+                "mean_ssim": 1.0 if video else None,
+                "min_psnr_db": 100.0 if video else None,
+                "mean_psnr_db": 100.0 if video else None,
+                "max_delta_e": 0.0 if video else None,
+                "motion_diff": 0.0 if moving else None,
+                "flicker": 0.0 if moving else None,
+                "audio_spectrum_db": 0.0 if g and g.audio else None,
             }
-        s, p = self.ssim, self.psnr_db
+        s, p, e = self.ssim, self.psnr_db, self.delta_e
+
+        def r(x: float | None, nd: int) -> float | None:
+            return None if x is None else round(x, nd)
+
         return {
             "frames_compared": len(s),
             "min_ssim": round(min(s), 5) if s else None,
             "mean_ssim": round(float(np.mean(s)), 5) if s else None,
             "min_psnr_db": round(min(p), 3) if p else None,
             "mean_psnr_db": round(float(np.mean(p)), 3) if p else None,
-            "audio_spectrum_db": None if self.audio_spectrum_db is None else round(self.audio_spectrum_db, 3),
+            "max_delta_e": round(max(e), 3) if e else None,
+            "motion_diff": r(self.motion_diff, 4),
+            "flicker": r(self.flicker, 3),
+            "audio_spectrum_db": r(self.audio_spectrum_db, 3),
         }
 
     def to_dict(self, *, per_frame: bool = False) -> dict[str, Any]:
@@ -104,10 +134,15 @@ class Comparison:
             "tolerances": self.tolerances.to_dict(),
             "timings_s": {k: round(v, 4) for k, v in self.timings.items()},
         }
+        if self.device:
+            out["device"] = self.device
         if per_frame:
             out["per_frame"] = {
                 "ssim": [round(x, 5) for x in self.ssim],
                 "psnr_db": [round(x, 3) for x in self.psnr_db],
+                "delta_e": [round(x, 3) for x in self.delta_e],
+                "motion_actual": [round(x, 3) for x in self.motion_actual],
+                "motion_golden": [round(x, 3) for x in self.motion_golden],
             }
         return out
 
@@ -122,10 +157,19 @@ class Comparison:
                 f"  ssim min {min(s):.4f} mean {float(np.mean(s)):.4f}; "
                 f"psnr min {min(p):.2f} dB mean {float(np.mean(p)):.2f} dB over {len(s)} frame(s)"
             )
-        if self.worst and any(r.code in ("ssim", "mean_ssim", "psnr") for r in self.reasons):
+            m = self.metrics
+            if m["max_delta_e"] is not None:
+                extra = f"  colour ΔE max {m['max_delta_e']:.2f}"
+                if m["motion_diff"] is not None:
+                    extra += f"; motion diff {m['motion_diff']:.3f}; flicker {m['flicker']:.2f} levels"
+                lines.append(extra)
+        if self.worst and any(r.code in ("ssim", "mean_ssim", "psnr", "colour") for r in self.reasons):
             lines.append(
                 "  worst frames: "
-                + ", ".join(f"#{w.index} ssim {w.ssim:.4f} psnr {w.psnr_db:.1f}" for w in self.worst)
+                + ", ".join(
+                    f"#{w.index} ssim {w.ssim:.4f} psnr {w.psnr_db:.1f} ΔE {w.delta_e:.2f}"
+                    for w in self.worst
+                )
             )
         lines += [f"  note: {n}" for n in self.notes]
         return lines
@@ -189,13 +233,30 @@ def _score_video(
     assert a.video and g.video
     scores = score_pair(a, g, tol, collect=collect, device=device)
     c.timings["decode_and_metrics"] = scores.seconds
-    all_s, all_p = scores.ssim, scores.psnr_db
+    c.device = scores.device
+    all_s, all_p, all_e = scores.ssim, scores.psnr_db, scores.delta_e
     n = len(all_s)
     c.ssim, c.psnr_db = [float(x) for x in all_s], [float(x) for x in all_p]
+    c.delta_e = [float(x) for x in all_e]
     if not n:
         return
     order = np.argsort(all_s, kind="stable")[: max(tol.worst_frames, 1)]
-    c.worst = [FrameScore(int(i), float(all_s[i]), float(all_p[i])) for i in order]
+    c.worst = [FrameScore(int(i), float(all_s[i]), float(all_p[i]), float(all_e[i])) for i in order]
+    _judge_frames(c, all_s, all_p, all_e, tol)
+    if a.kind == "video":
+        _judge_motion(c, scores.blocks_actual, scores.blocks_golden, tol)
+    if a.video.frames != g.video.frames and n > 1:
+        diverge = next((i for i in range(n) if all_s[i] < tol.min_ssim), None)
+        if diverge is not None:
+            c.notes.append(f"frames first diverge at #{diverge} (a frame dropped or duplicated there?)")
+    if scores.images is not None:
+        c.images = scores.images
+
+
+def _judge_frames(
+    c: Comparison, all_s: np.ndarray, all_p: np.ndarray, all_e: np.ndarray, tol: Tolerances
+) -> None:
+    n = len(all_s)
     low = [i for i in range(n) if all_s[i] < tol.min_ssim]
     if low:
         c.reasons.append(
@@ -212,13 +273,43 @@ def _score_video(
         c.reasons.append(
             Reason("psnr", f"PSNR {all_p[worst_p]:.2f} dB at frame #{worst_p} < {tol.min_psnr_db:g} dB")
         )
-    if a.video.frames != g.video.frames and n > 1:
-        diverge = next((i for i in range(n) if all_s[i] < tol.min_ssim), None)
-        if diverge is not None:
-            c.notes.append(f"frames first diverge at #{diverge} (a frame dropped or duplicated there?)")
-    if scores.images is not None:
-        scores.finish_images(c.worst[0].index, device)
-        c.images = scores.images
+    worst_e = int(np.argmax(all_e))
+    if all_e[worst_e] > tol.max_delta_e:
+        over = int(np.sum(all_e > tol.max_delta_e))
+        c.reasons.append(
+            Reason(
+                "colour",
+                f"colour differs: {over} of {n} frame(s) above ΔE {tol.max_delta_e:g} "
+                f"(worst #{worst_e}: ΔE {all_e[worst_e]:.2f})",
+            )
+        )
+
+
+def _judge_motion(c: Comparison, blocks_a: np.ndarray, blocks_g: np.ndarray, tol: Tolerances) -> None:
+    ma, mg = temporal.change_profile(blocks_a), temporal.change_profile(blocks_g)
+    c.motion_actual, c.motion_golden = [float(x) for x in ma], [float(x) for x in mg]
+    if not len(mg) or not len(ma):
+        return
+    c.motion_diff = temporal.motion_diff(ma, mg)
+    if c.motion_diff > tol.max_motion_diff:
+        mean_a, mean_g = float(np.mean(ma)), float(np.mean(mg))
+        how = "less" if mean_a < mean_g else "more"
+        c.reasons.append(
+            Reason(
+                "motion",
+                f"motion differs from the golden's by {c.motion_diff:.2f} (> {tol.max_motion_diff:g}): "
+                f"{how} change between frames, {mean_a:.2f} vs {mean_g:.2f} levels per frame",
+            )
+        )
+    c.flicker, at = temporal.flicker(temporal.brightness_steps(blocks_a), temporal.brightness_steps(blocks_g))
+    if c.flicker > tol.max_flicker:
+        c.reasons.append(
+            Reason(
+                "flicker",
+                f"brightness jumps {c.flicker:.2f} levels at frame #{at} where the golden does not "
+                f"(> {tol.max_flicker:g})",
+            )
+        )
 
 
 def band_energies_db(samples: np.ndarray, rate: int, *, win: int = 2048, bands: int = 24) -> np.ndarray:

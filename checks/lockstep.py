@@ -1,24 +1,32 @@
-"""Decode two videos in lockstep and score every frame pair (SSIM, PSNR) in batches.
+"""Decode two videos side by side and score every frame pair in batches.
 
-Each file is decoded once; the luma comes straight from the Y plane when both have the same
-size (area-downscaled inside the metrics), else both are scaled by swscale to the golden's
-analysis size. Batches are scored on a worker thread while decoding goes on, so the cost is
-close to that of the decode itself. Report thumbnails are collected only when asked for.
+Each file is decoded once, on its own thread (PyAV releases the GIL while decoding and
+scaling), into small analysis frames made by swscale (``media.iter_frames``); the main thread
+pairs them up and scores each batch: luma SSIM/PSNR and block means (``metrics``, numpy or
+torch) and the colour difference (``colour``). The temporal metrics are computed from the block
+means at the end (``temporal``). Report thumbnails are collected only when asked for.
 """
 
 from __future__ import annotations
 
+import queue
+import threading
 import time
-from dataclasses import dataclass, field
+from collections.abc import Iterator
+from contextlib import contextmanager
+from dataclasses import dataclass
+from typing import Any
 
 import numpy as np
-from comfyreel.checks.media import MediaInfo, analysis_size, iter_frames
+from comfyreel.checks import colour, metrics
+from comfyreel.checks.media import AnalysisFrame, MediaInfo, analysis_size, iter_frames
 from comfyreel.checks.tolerances import Tolerances
-from comfyreel.runner.errors import MediaUnreadable
 
-BATCH = 16  # frames handed to the worker per call
+BATCH = 16  # frame pairs scored per call
+QUEUE = 32  # decoded frames a decoder thread may run ahead
 KEYFRAMES = 6  # frames in the report strip
 THUMB_LONG_SIDE = 192
+COLOUR_CELL = 8  # colour grid cell, in analysis pixels (ΔE compares these cells' mean colours)
 
 
 @dataclass
@@ -36,24 +44,16 @@ class ReportImages:
 
 @dataclass
 class PairScores:
-    """Per-frame scores of the frames both files have, plus report images when collected."""
+    """Per-frame scores of the frames both files have, each side's luma block means, images."""
 
     ssim: np.ndarray
     psnr_db: np.ndarray
+    delta_e: np.ndarray
+    blocks_actual: np.ndarray  # (frames of actual, bh, bw): all of them, for the temporal metrics
+    blocks_golden: np.ndarray
     seconds: float
+    device: str
     images: ReportImages | None = None
-    lumas: list[tuple[np.ndarray, np.ndarray]] = field(default_factory=list)
-    thumbs: list[tuple[np.ndarray | None, np.ndarray | None]] = field(default_factory=list)
-
-    def finish_images(self, worst: int, device: str | None) -> None:
-        """Attach the worst pair and its dissimilarity heatmap to the report images."""
-        from comfyreel.checks import metrics
-
-        if self.images is None or not self.lumas:
-            return
-        self.images.worst_index = worst
-        self.images.worst_actual, self.images.worst_golden = self.thumbs[worst]
-        self.images.heat = metrics.dissimilarity_map(*self.lumas[worst], device=device)
 
 
 def keyframe_indices(n: int, k: int = KEYFRAMES) -> list[int]:
@@ -62,96 +62,174 @@ def keyframe_indices(n: int, k: int = KEYFRAMES) -> list[int]:
     return sorted({round(i * (n - 1) / (k - 1)) for i in range(k)})
 
 
-class _Scorer:
-    """Scores frame batches on one worker thread while the main thread keeps decoding.
+_END = object()
 
-    torch releases the GIL, so the metrics hide behind the decode. On the CPU, torch gets one
-    intra-op thread while we decode: the decoder's own threads use the other cores, and a
-    second OpenMP thread spinning against them was measured to make things slower, not faster.
-    """
 
-    def __init__(self, factor: int, device: str | None) -> None:
-        from concurrent.futures import ThreadPoolExecutor
+@contextmanager
+def _decoded(path: str, **kw: Any) -> Iterator[Iterator[AnalysisFrame]]:
+    """``iter_frames(path, **kw)`` run on a worker thread; leaving the block stops it."""
+    q: queue.Queue[Any] = queue.Queue(maxsize=QUEUE)
+    stop = threading.Event()
 
-        from comfyreel.checks import metrics
+    def put(item: Any) -> bool:
+        while not stop.is_set():
+            try:
+                q.put(item, timeout=0.1)
+                return True
+            except queue.Full:
+                continue
+        return False
 
-        self._metrics, self._factor = metrics, factor
-        self._device = metrics.pick_device(device)  # raises MissingExtra before any decoding
-        self._threads = metrics.limit_cpu_threads(1) if self._device == "cpu" else None
-        self._pool = ThreadPoolExecutor(max_workers=1, thread_name_prefix="comfyreel-metrics")
-        self._futures: list = []
+    def work() -> None:
+        try:
+            for frame in iter_frames(path, **kw):
+                if not put(frame):
+                    return
+        except BaseException as exc:  # handed to the consumer, re-raised there
+            put(exc)
+            return
+        put(_END)
 
-    def submit(self, a: np.ndarray, g: np.ndarray) -> None:
-        fn = self._metrics.ssim_psnr
-        self._futures.append(self._pool.submit(fn, a, g, downscale=self._factor, device=self._device))
+    def frames() -> Iterator[AnalysisFrame]:
+        while True:
+            item = q.get()
+            if item is _END:
+                return
+            if isinstance(item, BaseException):
+                raise item
+            yield item
 
-    def results(self) -> tuple[np.ndarray, np.ndarray]:
-        pairs = [f.result() for f in self._futures]
-        if not pairs:
-            return np.zeros(0), np.zeros(0)
-        return np.concatenate([s for s, _ in pairs]), np.concatenate([p for _, p in pairs])
+    thread = threading.Thread(target=work, name=f"comfyreel-decode-{path}", daemon=True)
+    thread.start()
+    try:
+        yield frames()
+    finally:
+        stop.set()
+        thread.join()
 
-    def close(self) -> None:
-        self._pool.shutdown(wait=True, cancel_futures=True)
-        if self._threads is not None:
-            self._metrics.limit_cpu_threads(self._threads)
+
+class _Batches:
+    """Collects frame pairs and scores them BATCH at a time; tracks the worst pair for the report."""
+
+    def __init__(self, device: str, collect: bool) -> None:
+        self.device, self.collect = device, collect
+        self.pairs: list[tuple[AnalysisFrame, AnalysisFrame]] = []
+        self.ssim: list[np.ndarray] = []
+        self.psnr: list[np.ndarray] = []
+        self.delta_e: list[np.ndarray] = []
+        self.blocks: tuple[list[np.ndarray], list[np.ndarray]] = ([], [])
+        self.worst: tuple[float, int, AnalysisFrame, AnalysisFrame] | None = None
+        self.done = 0
+
+    def add(self, fa: AnalysisFrame, fg: AnalysisFrame) -> None:
+        self.pairs.append((fa, fg))
+        if len(self.pairs) == BATCH:
+            self.flush()
+
+    def flush(self) -> None:
+        if not self.pairs:
+            return
+        la = np.stack([a.luma for a, _ in self.pairs])
+        lg = np.stack([g.luma for _, g in self.pairs])
+        stats = metrics.frame_stats(la, lg, device=self.device)
+        ca = np.stack([a.colour for a, _ in self.pairs])
+        cg = np.stack([g.colour for _, g in self.pairs])
+        self.delta_e.append(colour.frame_delta_e(ca, cg))
+        self.ssim.append(stats.ssim)
+        self.psnr.append(stats.psnr_db)
+        self.blocks[0].append(stats.blocks_actual)
+        self.blocks[1].append(stats.blocks_golden)
+        if self.collect:
+            i = int(np.argmin(stats.ssim))
+            if self.worst is None or stats.ssim[i] < self.worst[0]:
+                self.worst = (float(stats.ssim[i]), self.done + i, *self.pairs[i])
+        self.done += len(self.pairs)
+        self.pairs = []
+
+
+def _cat(parts: list[np.ndarray]) -> np.ndarray:
+    return np.concatenate(parts) if parts else np.zeros(0)
+
+
+def _chain_one(first: AnalysisFrame, rest: Iterator[AnalysisFrame]) -> Iterator[AnalysisFrame]:
+    yield first
+    yield from rest
+
+
+def _tail_blocks(frames: Iterator[AnalysisFrame], device: str) -> np.ndarray:
+    """Block means of the frames only one file has (so its motion profile is complete)."""
+    rest = [f.luma for f in frames]
+    if not rest:
+        return np.zeros((0, 1, 1), np.float32)
+    stack = np.stack(rest)
+    return metrics.frame_stats(stack, stack, device=device).blocks_actual
 
 
 def score_pair(
     a: MediaInfo, g: MediaInfo, tol: Tolerances, *, collect: bool, device: str | None
 ) -> PairScores:
-    """Decode ``a`` and ``g`` once, in lockstep, and score each frame pair."""
+    """Decode ``a`` and ``g`` once, side by side, and score each frame pair."""
     assert a.video and g.video
-    gw, gh = g.video.width, g.video.height
-    if (a.video.width, a.video.height) == (gw, gh):
-        # same size: native Y planes, area-downscaled by an integer factor inside the metrics
-        size, factor = None, max(1, -(-max(gw, gh) // tol.analysis_size)) if tol.analysis_size else 1
-    else:  # a size regression: scale both to the golden's analysis size to still score content
-        size, factor = analysis_size(gw, gh, tol.analysis_size or max(gw, gh)), 1
-    thumb = analysis_size(gw, gh, THUMB_LONG_SIDE) if collect else None
+    size = analysis_size(g.video.width, g.video.height, tol.analysis_size, multiple=metrics.BLOCK)
+    grid = (size[0] // metrics.BLOCK, size[1] // metrics.BLOCK)
+    cells = (max(1, size[0] // COLOUR_CELL), max(1, size[1] // COLOUR_CELL))
+    thumb = analysis_size(g.video.width, g.video.height, THUMB_LONG_SIDE) if collect else None
     keys = set(keyframe_indices(g.video.frames)) if collect else set()
-    scorer = _Scorer(factor, device)
-    buf_a = buf_g = None
-    lumas: list[tuple[np.ndarray, np.ndarray]] = []
-    thumbs: list[tuple[np.ndarray | None, np.ndarray | None]] = []
+    dev = metrics.pick_device(device)  # a bad device fails before any decoding
     images = ReportImages(keyframes=[], actual=[], golden=[]) if collect else None
-    n = fill = 0
+    batches = _Batches(dev, collect)
+    # torch on the CPU gets one thread: the decoders' threads use the other cores (two torch
+    # threads spinning against them were measured slower, not faster)
+    threads = metrics.limit_cpu_threads(1) if dev == "cpu" else None
     t0 = time.perf_counter()
-    frames_a = iter_frames(a.path, size, rgb_size=thumb)
-    frames_g = iter_frames(g.path, size, rgb_size=thumb)
+    kw: dict[str, Any] = {"size": size, "colour_size": cells, "rgb_size": thumb}
     try:
-        for (la, ta), (lg, tg) in zip(frames_a, frames_g, strict=False):
-            if buf_a is None or buf_g is None or buf_a.shape[1:] != la.shape or la.shape != lg.shape:
-                if fill and buf_a is not None and buf_g is not None:  # a (rare) mid-stream size change
-                    scorer.submit(buf_a[:fill], buf_g[:fill])
-                    fill = 0
-                if la.shape != lg.shape:
-                    raise MediaUnreadable(f"frame #{n} is {la.shape}, the golden's {lg.shape}", anchor=a.path)
-                buf_a, buf_g = np.empty((BATCH, *la.shape), np.uint8), np.empty((BATCH, *la.shape), np.uint8)
-            buf_a[fill], buf_g[fill] = la, lg
-            if images is not None:
-                lumas.append((la[::factor, ::factor].copy(), lg[::factor, ::factor].copy()))
-                thumbs.append((ta, tg))
-                if n in keys:
-                    images.keyframes.append(n)
-                    images.actual.append(ta)
-                    images.golden.append(tg)
-            fill += 1
-            n += 1
-            if fill == BATCH:
-                scorer.submit(buf_a, buf_g)
-                # fresh buffers: the worker may still be reading the ones just submitted
-                buf_a, buf_g = np.empty_like(buf_a), np.empty_like(buf_g)
-                fill = 0
-        if fill and buf_a is not None and buf_g is not None:
-            scorer.submit(buf_a[:fill], buf_g[:fill])
-        all_s, all_p = scorer.results()
+        frames = _score_frames(a.path, g.path, kw, batches, images, keys)
     finally:
-        scorer.close()
-    out = PairScores(all_s, all_p, time.perf_counter() - t0, images)
-    if images is not None:
-        out.lumas, out.thumbs = lumas, thumbs
-    return out
+        if threads is not None:
+            metrics.limit_cpu_threads(threads)
+    blocks = []
+    for side, tail in zip(batches.blocks, frames, strict=True):
+        parts = side + ([tail] if len(tail) else [])
+        blocks.append(np.concatenate(parts) if parts else np.zeros((0, *grid[::-1]), np.float32))
+    if images is not None and batches.worst is not None:
+        _, images.worst_index, wa, wg = batches.worst
+        images.worst_actual, images.worst_golden = wa.thumb, wg.thumb
+        images.heat = metrics.dissimilarity_map(wa.luma, wg.luma)
+    return PairScores(
+        ssim=_cat(batches.ssim),
+        psnr_db=_cat(batches.psnr),
+        delta_e=_cat(batches.delta_e),
+        blocks_actual=blocks[0],
+        blocks_golden=blocks[1],
+        seconds=time.perf_counter() - t0,
+        device=dev,
+        images=images,
+    )
+
+
+def _score_frames(
+    path_a: str,
+    path_g: str,
+    kw: dict[str, Any],
+    batches: _Batches,
+    images: ReportImages | None,
+    keys: set[int],
+) -> tuple[np.ndarray, np.ndarray]:
+    """Pair the two decoded streams into ``batches``; return each side's unpaired tail block means."""
+    with _decoded(path_a, **kw) as frames_a, _decoded(path_g, **kw) as frames_g:
+        for n, fa in enumerate(frames_a):
+            fg = next(frames_g, None)
+            if fg is None:  # the actual is longer: its extra frames still count for motion
+                frames_a = _chain_one(fa, frames_a)
+                break
+            batches.add(fa, fg)
+            if images is not None and n in keys:
+                images.keyframes.append(n)
+                images.actual.append(fa.thumb)
+                images.golden.append(fg.thumb)
+        batches.flush()
+        return _tail_blocks(frames_a, batches.device), _tail_blocks(frames_g, batches.device)
 
 
 def identical_images(g: MediaInfo) -> ReportImages:
@@ -160,9 +238,9 @@ def identical_images(g: MediaInfo) -> ReportImages:
     keys = set(keyframe_indices(g.video.frames))
     thumb = analysis_size(g.video.width, g.video.height, THUMB_LONG_SIDE)
     images = ReportImages(keyframes=[], actual=[], golden=[])
-    for i, (_luma, rgb) in enumerate(iter_frames(g.path, (16, 16), rgb_size=thumb)):
-        if i in keys and rgb is not None:
+    for i, frame in enumerate(iter_frames(g.path, (16, 16), rgb_size=thumb)):
+        if i in keys and frame.thumb is not None:
             images.keyframes.append(i)
-            images.actual.append(rgb)
-            images.golden.append(rgb)
+            images.actual.append(frame.thumb)
+            images.golden.append(frame.thumb)
     return images

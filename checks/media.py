@@ -137,54 +137,77 @@ def probe(path: str | Path) -> MediaInfo:
     return MediaInfo(path=str(path), kind=kind, container=fmt, video=video, audio=audio)
 
 
-def analysis_size(width: int, height: int, longest: int) -> tuple[int, int]:
-    """Keep the aspect ratio, longest side at most ``longest``, both sides even and ≥ 8."""
+def analysis_size(width: int, height: int, longest: int, *, multiple: int = 2) -> tuple[int, int]:
+    """Keep the aspect ratio, longest side at most ``longest`` (0: as is), sides multiples of ``multiple``."""
     scale = min(1.0, longest / max(width, height)) if longest else 1.0
-    w = max(8, round(width * scale / 2) * 2)
-    h = max(8, round(height * scale / 2) * 2)
+    w = max(2 * multiple, round(width * scale / multiple) * multiple)
+    h = max(2 * multiple, round(height * scale / multiple) * multiple)
     return w, h
 
 
-def _luma(frame: Any) -> np.ndarray:
-    """The frame's luma at native size: the Y plane itself for planar YUV / gray (no conversion)."""
-    name = frame.format.name
-    if name.startswith(("yuv", "yuvj", "nv")) or name == "gray":
-        plane = frame.planes[0]
-        rows = np.frombuffer(plane, np.uint8).reshape(frame.height, plane.line_size)
-        return rows[:, : frame.width]
-    return frame.reformat(format="gray").to_ndarray()
+@dataclass
+class AnalysisFrame:
+    """One decoded frame as the checks see it, all made by swscale from every source pixel.
+
+    ``luma``: full-range 8-bit luma (h, w) at the analysis size; ``colour``: sRGB (h/4, w/4, 3),
+    each cell the area average of its block; ``thumb``: an RGB thumbnail, when asked for.
+    """
+
+    luma: np.ndarray
+    colour: np.ndarray | None
+    thumb: np.ndarray | None
 
 
 def iter_frames(
-    path: str | Path, size: tuple[int, int] | None = None, *, rgb_size: tuple[int, int] | None = None
-) -> Iterator[tuple[np.ndarray, np.ndarray | None]]:
-    """Yield (luma uint8, RGB thumbnail or None) per decoded frame.
+    path: str | Path,
+    size: tuple[int, int],
+    *,
+    colour_size: tuple[int, int] | None = None,
+    rgb_size: tuple[int, int] | None = None,
+) -> Iterator[AnalysisFrame]:
+    """Yield one :class:`AnalysisFrame` per decoded frame, luma scaled to ``size`` = (width, height).
 
-    The luma is native-size (a view of the Y plane, valid until the next frame) when ``size``
-    is None, else scaled to ``size`` = (width, height) by swscale.
+    Every pixel format FFmpeg decodes (8/10/12-bit, 4:2:0/4:2:2/4:4:4, YUV or RGB, limited or
+    full range) is converted by swscale (``VideoReformatter``, area filter); bytes are never
+    reinterpreted. The luma is swscale's full-range gray at ``size``. For colour, YUV is scaled
+    plane by plane to the small 4:4:4 grid first and only then converted to RGB with the
+    source's matrix and range: scaling and converting in one step was measured to smear chroma
+    (ΔE 7 on a JPEG that scores ΔE 0.9 this way).
     """
     import av
+    from av.video.reformatter import VideoReformatter
 
     path = Path(path)
     container = _open(path)
+    # one reformatter per output, so each keeps its swscale context from frame to frame
+    to_luma, to_grid, grid_rgb, to_thumb, thumb_rgb = (VideoReformatter() for _ in range(5))
+    w, h = size
     try:
         if not container.streams.video:
             raise MediaUnreadable("no video stream", anchor=str(path))
         stream = container.streams.video[0]
         stream.thread_type = "AUTO"
         for frame in container.decode(stream):
-            if size is None:
-                luma = _luma(frame)
-            else:
-                luma = frame.reformat(width=size[0], height=size[1], format="gray").to_ndarray()
-            thumb = None
+            luma = to_luma.reformat(frame, w, h, "gray", interpolation="AREA").to_ndarray()
+            colour = thumb = None
+            if colour_size is not None:
+                colour = _rgb(frame, colour_size, to_grid, grid_rgb)
             if rgb_size is not None:
-                thumb = frame.reformat(width=rgb_size[0], height=rgb_size[1], format="rgb24").to_ndarray()
-            yield luma, thumb
+                thumb = _rgb(frame, rgb_size, to_thumb, thumb_rgb)
+            yield AnalysisFrame(luma, colour, thumb)
     except av.FFmpegError as exc:
         raise MediaUnreadable(f"cannot decode ({exc})", anchor=str(path)) from None
     finally:
         container.close()
+
+
+def _rgb(frame: Any, size: tuple[int, int], scale: Any, convert: Any) -> np.ndarray:
+    """``frame`` as sRGB at ``size``: scaled in its own colour model first, then converted."""
+    if frame.format.is_rgb:
+        return scale.reformat(frame, *size, "rgb24", interpolation="AREA").to_ndarray()
+    small = scale.reformat(frame, *size, "yuv444p", interpolation="AREA")
+    kw = {"src_colorspace": frame.colorspace, "src_color_range": frame.color_range}
+    return convert.reformat(small, *size, "rgb24", **kw).to_ndarray()
 
 
 def decode_audio(path: str | Path, *, rate: int = 16000) -> np.ndarray:

@@ -15,12 +15,14 @@ from pathlib import Path
 import numpy as np
 
 
-def pattern_frames(n: int, width: int, height: int, *, seed: int = 0, style: int = 0) -> np.ndarray:
-    """``n`` RGB frames (n, height, width, 3) uint8 of a smooth moving pattern."""
+def pattern_frames(
+    n: int, width: int, height: int, *, seed: int = 0, style: int = 0, speed: float = 1.0
+) -> np.ndarray:
+    """``n`` RGB frames (n, height, width, 3) uint8 of a smooth moving pattern (``speed``: × its pace)."""
     rng = np.random.default_rng(seed)
     fx, fy = rng.uniform(1.0, 3.0, size=2)
     phase = rng.uniform(0, 2 * np.pi, size=3)
-    speed = rng.uniform(0.15, 0.3)
+    speed = rng.uniform(0.15, 0.3) * speed
     cx, cy = rng.uniform(0.25, 0.75, size=2)
     y, x = np.mgrid[0:height, 0:width].astype(np.float32)
     x /= max(width - 1, 1)
@@ -61,8 +63,13 @@ def write_video(
     bitrate: int | None = None,
     audio: np.ndarray | None = None,
     audio_rate: int = 24000,
+    pix_fmt: str = "yuv420p",
 ) -> Path:
-    """Encode RGB frames (and optional mono float audio) into ``path`` (mp4, mkv, webm...)."""
+    """Encode RGB frames (and optional mono float audio) into ``path`` (mp4, mkv, mov, webm...).
+
+    uint8 frames are rgb24, uint16 frames rgb48 (full 16-bit scale, for 10-bit ``pix_fmt``s);
+    the encoder's ``pix_fmt`` may be any the codec takes (yuv420p10le, yuv422p10le, bgr0...).
+    """
     import av
 
     path = Path(path)
@@ -71,7 +78,7 @@ def write_video(
     with av.open(str(path), "w") as out:
         vs = out.add_stream(codec, rate=Fraction(fps))
         vs.width, vs.height = width, height
-        vs.pix_fmt = "yuv420p"
+        vs.pix_fmt = pix_fmt
         options = {}
         if crf is not None and codec in ("libx264", "libx265", "libvpx-vp9"):
             options["crf"] = str(crf)
@@ -86,7 +93,8 @@ def write_video(
             as_ = out.add_stream("aac", rate=audio_rate)
             as_.layout = "mono"
         for img in frames:
-            vf = av.VideoFrame.from_ndarray(np.ascontiguousarray(img), format="rgb24")
+            fmt = "rgb48le" if img.dtype == np.uint16 else "rgb24"
+            vf = av.VideoFrame.from_ndarray(np.ascontiguousarray(img), format=fmt)
             out.mux(vs.encode(vf))
         out.mux(vs.encode())
         if as_ is not None and audio is not None:

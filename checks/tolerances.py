@@ -17,9 +17,12 @@ from comfyreel.compiler.errors import InputError
 class Tolerances:
     """Limits for one output; every field has a default that catches real regressions."""
 
-    min_ssim: float = 0.85  # every frame's SSIM (luma, downscaled) must reach this
+    min_ssim: float = 0.85  # every frame's luma SSIM (8×8 windows at the analysis size) must reach this
     min_mean_ssim: float = 0.90  # ... and the clip's mean SSIM this
-    min_psnr_db: float = 25.0  # every frame's PSNR must reach this
+    min_psnr_db: float = 25.0  # every frame's luma PSNR must reach this
+    max_delta_e: float = 5.0  # every frame's mean colour difference (CIEDE2000, 8×8-pixel cells) ≤ this
+    max_motion_diff: float = 0.15  # frame-to-frame change profile vs the golden's (relative L1) ≤ this
+    max_flicker: float = 4.0  # worst frame-to-frame brightness jump the golden lacks (8-bit levels) ≤ this
     frame_count_delta: int = 0  # allowed |actual − golden| frames (0: one dropped frame fails)
     fps_rel: float = 0.001  # allowed relative fps difference
     duration_s: float = 0.1  # allowed duration difference (video and audio), seconds
@@ -71,6 +74,19 @@ class Tolerances:
         """Only the fields that differ from the defaults (what golden.json stores)."""
         default = Tolerances()
         return {k: v for k, v in asdict(self).items() if getattr(default, k) != v}
+
+
+# Each metric limit: tolerance key → (the metric it bounds in ``Comparison.metrics``, "min" | "max").
+# A "min" limit fails when the metric falls below it, a "max" limit when the metric exceeds it.
+METRIC_LIMITS: dict[str, tuple[str, str]] = {
+    "min_ssim": ("min_ssim", "min"),
+    "min_mean_ssim": ("mean_ssim", "min"),
+    "min_psnr_db": ("min_psnr_db", "min"),
+    "max_delta_e": ("max_delta_e", "max"),
+    "max_motion_diff": ("motion_diff", "max"),
+    "max_flicker": ("flicker", "max"),
+    "audio_spectrum_db": ("audio_spectrum_db", "max"),
+}
 
 
 def parse_overrides(items: list[str] | None) -> dict[str, Any]:

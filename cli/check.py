@@ -12,6 +12,10 @@ from pathlib import Path
 
 from comfyreel.cli import Commands, Exit, add_command
 
+_DEVICE_HELP = (
+    "where the metrics run: numpy (default, no torch needed), or with the torch extra "
+    "cpu, cuda[:N], or auto (cuda when torch sees a GPU, else numpy)."
+)
 _TOL_HELP = "Override a tolerance, KEY=VALUE (repeatable), e.g. min_ssim=0.8 or frame_count_delta=1."
 
 
@@ -114,7 +118,7 @@ def register(commands: Commands) -> None:
     cmd.add_argument("--json", dest="as_json", action="store_true", help="Print the comparison as JSON.")
     cmd.add_argument("--tolerance", "-t", action="append", help=_TOL_HELP)
     cmd.add_argument("--per-frame", action="store_true", help="Include per-frame SSIM/PSNR in --json.")
-    cmd.add_argument("--device", help="torch device for the metrics (cpu, cuda).")
+    cmd.add_argument("--device", help=_DEVICE_HELP)
     cmd = add_command(commands, "check", check)
     cmd.add_argument(
         "run_dirs",
@@ -133,7 +137,7 @@ def register(commands: Commands) -> None:
     cmd.add_argument("--html", type=Path, help="Write a self-contained HTML report here.")
     cmd.add_argument("--json", dest="as_json", action="store_true", help="Print the result as JSON.")
     cmd.add_argument("--tolerance", "-t", action="append", help=_TOL_HELP)
-    cmd.add_argument("--device", help="torch device for the metrics (cpu, cuda).")
+    cmd.add_argument("--device", help=_DEVICE_HELP)
     cmd = add_command(commands, "rerun", rerun)
     cmd.add_argument("manifest", type=Path, help="A run's manifest.json (or its run directory).")
     cmd.add_argument("--server", help="ComfyUI URL (default: the manifest's).")

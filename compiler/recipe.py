@@ -109,6 +109,15 @@ class CheckTolerances(BaseModel):
     min_ssim: float | None = Field(None, ge=0, le=1, description="Every frame's SSIM must reach this.")
     min_mean_ssim: float | None = Field(None, ge=0, le=1, description="The clip's mean SSIM must reach this.")
     min_psnr_db: float | None = Field(None, ge=0, description="Every frame's PSNR (dB) must reach this.")
+    max_delta_e: float | None = Field(
+        None, ge=0, description="Max mean colour difference (CIEDE2000) of any frame."
+    )
+    max_motion_diff: float | None = Field(
+        None, ge=0, description="Max relative difference of the frame-to-frame change profile."
+    )
+    max_flicker: float | None = Field(
+        None, ge=0, description="Max brightness jump between frames the golden lacks (8-bit levels)."
+    )
     frame_count_delta: int | None = Field(None, ge=0, description="Allowed |actual - golden| frames.")
     fps_rel: float | None = Field(None, ge=0, description="Allowed relative fps difference.")
     duration_s: float | None = Field(None, ge=0, description="Allowed duration difference, seconds.")

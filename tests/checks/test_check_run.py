@@ -99,6 +99,9 @@ def test_tolerances_from_golden_json_recipe_and_overrides(tmp_path: Path, clips,
         "min_ssim": 0.0,
         "min_mean_ssim": 0.0,
         "min_psnr_db": 0.0,
+        "max_delta_e": 100.0,
+        "max_motion_diff": 100.0,
+        "max_flicker": 255.0,
     }
     meta.write(goldens / "demo")
     assert check_run(make_run_dir({"9-0": clips["drop"]}), goldens).ok

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 from pathlib import Path
 
+import numpy as np
 import pytest
 from comfyreel.checks.compare import compare_files
 from comfyreel.checks.tolerances import Tolerances
@@ -162,24 +163,38 @@ def test_collect_images_gives_keyframes_and_heatmap(clips: dict[str, Path]) -> N
     assert img.heat.shape == (64, 96) and float(img.heat.mean()) > 0.1
 
 
-def test_without_torch_identical_still_matches_and_others_need_the_extra(
+def test_without_torch_every_metric_is_computed_and_torch_devices_name_the_extra(
     clips: dict[str, Path], monkeypatch: pytest.MonkeyPatch, capsys: pytest.CaptureFixture[str]
 ) -> None:
     import sys
 
     from comfyreel.cli import main
-    from comfyreel.compiler.errors import MissingExtra
 
     monkeypatch.setitem(sys.modules, "torch", None)
     assert compare_files(clips["copy"], clips["golden"]).identical
-    with pytest.raises(MissingExtra):
-        compare_files(clips["reencode_crf"], clips["golden"])
-    assert main(["compare", str(clips["reencode_crf"]), str(clips["golden"])]) == 2
-    assert "comfyreel[metrics]" in capsys.readouterr().err
+    c = compare_files(clips["reencode_crf"], clips["golden"])
+    assert c.ok and c.device == "numpy"
+    assert all(v is not None for v in c.metrics.values()), c.metrics
+    assert main(["compare", str(clips["reencode_crf"]), str(clips["golden"])]) == 0
+    assert main(["compare", str(clips["reencode_crf"]), str(clips["golden"]), "--device", "cpu"]) == 2
+    assert "comfyreel[torch]" in capsys.readouterr().err
+
+
+def test_torch_path_gives_the_same_verdict_and_metrics(clips: dict[str, Path]) -> None:
+    pytest.importorskip("torch")
+    from comfyreel.checks.metrics import TORCH_ATOL
+
+    for name in ("reencode_crf", "seed"):
+        ref = compare_files(clips[name], clips["golden"], device="numpy")
+        acc = compare_files(clips[name], clips["golden"], device="cpu")
+        assert (ref.ok, [r.code for r in ref.reasons]) == (acc.ok, [r.code for r in acc.reasons])
+        assert np.abs(np.subtract(ref.ssim, acc.ssim)).max() <= TORCH_ATOL
+        assert abs(ref.motion_diff - acc.motion_diff) <= TORCH_ATOL
+        assert abs(ref.flicker - acc.flicker) <= TORCH_ATOL
 
 
 def test_unavailable_device_is_a_usage_error(clips: dict[str, Path]) -> None:
-    import torch
+    torch = pytest.importorskip("torch")
     from comfyreel.compiler.errors import UsageError
 
     if torch.cuda.is_available():

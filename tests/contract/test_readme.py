@@ -17,10 +17,14 @@ def test_readme_starts_with_setup_and_test_commands_and_ci_runs_the_test_command
     block = re.search(r"```bash\n(.+?)\n(.+?)\n```", README, re.S)
     assert block is not None and README.index(block.group(0)) < 50
     setup, tests = block.group(1), block.group(2)
-    assert "pip install torch==2.13.0" in setup and setup.rstrip().endswith("comfyreel demo")
+    # a plain install: no torch, so the command works whichever torch wheel pip would pick
+    assert "torch" not in setup and setup.rstrip().endswith("comfyreel demo")
+    ci = (ROOT / ".ci" / "run").read_text(encoding="utf-8")
+    install = next(part.strip() for part in setup.split("&&") if "pip install" in part)
+    assert install.replace("pip install", "python -m pip install -q") in ci
     test_command = tests.split("&&")[-1].strip()
     assert test_command.startswith("python -m pytest")
-    assert test_command in (ROOT / ".ci" / "run").read_text(encoding="utf-8")
+    assert test_command in ci
 
 
 def test_rules_table_is_the_registry() -> None:

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import contextlib
 import subprocess
 import sys
 
@@ -40,10 +41,10 @@ def _preload() -> None:
     import comfyreel.compiler.loader
     import comfyreel.fake
     import comfyreel.runner.session
-    import torch
-    import torch.nn.functional
 
-    assert av and torch and torch.nn.functional and comfyreel
+    with contextlib.suppress(ImportError):  # optional (the metrics' torch path): pre-import it
+        import torch  # noqa: F401
+    assert av and comfyreel
 
 
 def _project(pytester: pytest.Pytester, seeds: dict[str, int]) -> None:
