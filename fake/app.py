@@ -36,6 +36,11 @@ def _empty_200() -> web.Response:
     return response
 
 
+def _error_500() -> web.Response:
+    """aiohttp's answer to an exception in a handler, as a real server sends it."""
+    return web.Response(status=500, text="500 Internal Server Error\n\nServer got itself in trouble")
+
+
 async def _json_body(request: web.Request) -> Any:
     if not request.can_read_body:
         return None
@@ -93,7 +98,7 @@ async def post_prompt(request: web.Request) -> web.Response:
                 number = -number
             core.number += 1
     except Exception:
-        return web.Response(status=500, text="500 Internal Server Error\n\nServer got itself in trouble")
+        return _error_500()
     with core.lock:
         core.prompts_seen.append(data)
     if not isinstance(data, dict) or "prompt" not in data:  # a list or string body: no_prompt, as ComfyUI
@@ -162,7 +167,7 @@ async def get_history(request: web.Request) -> web.Response:
         max_items = int(query["max_items"]) if "max_items" in query else None
         offset = int(query.get("offset", -1))
     except ValueError:
-        return web.Response(status=500, text="500 Internal Server Error\n\nServer got itself in trouble")
+        return _error_500()
     return web.json_response(core.history.page(max_items, offset))
 
 
@@ -185,13 +190,17 @@ async def post_history(request: web.Request) -> web.Response:
 
 
 async def post_interrupt(request: web.Request) -> web.Response:
+    """server.py ``post_interrupt``: an unparsable or empty body counts as ``{}``; a JSON body that is
+    not an object is a 500 (``json_data.get`` raises); a missing or empty (falsy) ``prompt_id`` is a
+    GLOBAL interrupt of whatever runs; a ``prompt_id`` interrupts only if it is the running one."""
     core = _core(request)
     try:
-        data = await _json_body(request)
+        data = json.loads(await request.text())
     except ValueError:
-        data = None
-    requested = data.get("prompt_id") if isinstance(data, dict) else None
-    core.interrupt(requested)
+        data = {}
+    if not isinstance(data, dict):
+        return _error_500()
+    core.interrupt(data.get("prompt_id") or None)
     return _empty_200()
 
 

@@ -19,7 +19,7 @@ from comfyreel.fake.executor import Executor, Timing
 from comfyreel.fake.faults import Faults
 from comfyreel.fake.hub import Hub
 from comfyreel.fake.outputs import Saver
-from comfyreel.fake.state import Device, History, PromptQueue
+from comfyreel.fake.state import MAXIMUM_HISTORY_SIZE, Device, History, PromptQueue
 
 VERSIONS = ("0.3.64", "0.8.0")
 _VERSION_INFO = {
@@ -53,6 +53,7 @@ class Core:
         version: str,
         device: Device,
         ui_keys: dict[str, str] | None = None,
+        max_history: int = MAXIMUM_HISTORY_SIZE,
     ) -> None:
         if version not in VERSIONS:
             raise ValueError(f"version must be one of {', '.join(VERSIONS)}, not {version!r}")
@@ -63,7 +64,7 @@ class Core:
         self.prompts_seen: list[Any] = []
         self.interrupts: list[InterruptRecord] = []
         self.queue = PromptQueue()
-        self.history = History()
+        self.history = History(max_history)
         self.hub = Hub(faults)
         self.saver = Saver(output_dir, temp_dir, ui_keys)
         self.timing = timing

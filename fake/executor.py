@@ -26,7 +26,7 @@ from comfyreel.fake import media
 from comfyreel.fake import outputs as out_mod
 from comfyreel.fake.catalog import Catalog
 from comfyreel.fake.faults import OOM_EXCEPTION_TYPE, OOM_TIPS, Faults
-from comfyreel.fake.graphs import current_inputs, execution_order, signature, steps
+from comfyreel.fake.graphs import current_inputs, execution_order, file_fingerprint, signature, steps
 from comfyreel.fake.graphs import meta as node_meta
 from comfyreel.fake.hub import Hub
 from comfyreel.fake.semantics import Semantics
@@ -155,7 +155,8 @@ class Executor:
         start = now_ms()
         self._msg("execution_start", {"prompt_id": pid, "timestamp": start}, messages)
         memo: dict[str, str] = {}
-        sigs = {nid: signature(prompt, nid, memo) for nid in prompt}
+        is_changed = file_fingerprint(self.resolve_input)
+        sigs = {nid: signature(prompt, nid, memo, is_changed) for nid in prompt}
         self.cache.keep_only(set(sigs.values()))
         cached = [nid for nid in prompt if sigs[nid] in self.cache.entries]
         self._msg("execution_cached", {"nodes": cached, "prompt_id": pid, "timestamp": now_ms()}, messages)
@@ -232,9 +233,13 @@ class Executor:
         if outcome == "success":
             end = now_ms()
             self._msg("execution_success", {"prompt_id": pid, "timestamp": end}, messages)
-        else:
+        else:  # outputs of the nodes that finished stay (execution.py execute_async: the ui cache)
             end = messages[-1][1]["timestamp"]
-            ui_outputs, meta = {}, {}
+        for node_id in prompt:  # and cached UI of this prompt's nodes, run or not (ui.all_node_ids())
+            ui = self.cache.entries.get(sigs[node_id]) if node_id in cached else None
+            if ui is not None and node_id not in ui_outputs:
+                ui_outputs[node_id] = ui
+                meta[node_id] = node_meta(node_id)
         self.last_node_id = None
         status = {
             "status_str": "success" if outcome == "success" else "error",

@@ -9,27 +9,67 @@ from __future__ import annotations
 
 import hashlib
 import json
+import uuid
+from collections.abc import Callable
+from pathlib import Path
 from typing import Any
 
 from comfyreel.fake.catalog import Catalog
 
 
-def signature(prompt: dict[str, Any], node_id: str, memo: dict[str, str]) -> str:
-    """Input signature of a node (ComfyUI's cache key): class, literal inputs, ancestors' signatures."""
+def signature(
+    prompt: dict[str, Any],
+    node_id: str,
+    memo: dict[str, str],
+    is_changed: Callable[[str, dict[str, Any]], Any] | None = None,
+) -> str:
+    """Input signature of a node (ComfyUI's cache key): class, its IS_CHANGED value, literal inputs,
+    ancestors' signatures (comfy_execution/caching.py ``get_immediate_node_signature``)."""
     if node_id in memo:
         return memo[node_id]
     memo[node_id] = "cycle"
     node = prompt.get(node_id) or {}
-    parts: list[Any] = [node.get("class_type")]
+    changed = is_changed(node.get("class_type", ""), node.get("inputs") or {}) if is_changed else False
+    parts: list[Any] = [node.get("class_type"), changed]
     inputs = node.get("inputs") or {}
     for name in sorted(inputs):
         value = inputs[name]
         if isinstance(value, list) and len(value) == 2 and str(value[0]) in prompt:
-            parts.append((name, "ANCESTOR", signature(prompt, str(value[0]), memo), value[1]))
+            parts.append((name, "ANCESTOR", signature(prompt, str(value[0]), memo, is_changed), value[1]))
         else:
             parts.append((name, value))
     memo[node_id] = hashlib.sha256(json.dumps(parts, sort_keys=True, default=str).encode()).hexdigest()
     return memo[node_id]
+
+
+#: Loaders whose IS_CHANGED (or fingerprint_inputs) hashes the file they read, by file input:
+#: nodes.py LoadImage / LoadImageMask / LoadLatent, LoadImageOutput (a LoadImage),
+#: comfy_extras/nodes_audio.py LoadAudio, comfy_extras/nodes_video.py LoadVideo.
+FILE_FINGERPRINTS = {
+    "LoadImage": "image",
+    "LoadImageMask": "image",
+    "LoadImageOutput": "image",
+    "LoadLatent": "latent",
+    "LoadAudio": "audio",
+    "LoadVideo": "file",
+}
+
+
+def file_fingerprint(resolve: Callable[[str], Path | None] | None) -> Callable[[str, dict[str, Any]], Any]:
+    """ComfyUI's IS_CHANGED for the file loaders: the sha256 of the file, so a file replaced under
+    the same name is re-read (execution.py ``IsChangedCache.get``). An unreadable file gives NaN
+    there, which never equals itself: a fresh token here, so the node always re-executes."""
+
+    def is_changed(class_type: str, inputs: dict[str, Any]) -> Any:
+        name = FILE_FINGERPRINTS.get(class_type)
+        if name is None:
+            return False
+        path = resolve(str(inputs.get(name, ""))) if resolve is not None else None
+        if path is None:
+            return f"nan-{uuid.uuid4().hex}"
+        return hashlib.sha256(path.read_bytes()).hexdigest()
+
+    return is_changed
 
 
 def meta(node_id: str) -> dict[str, Any]:

@@ -1,4 +1,5 @@
-"""Deterministic media for the fake: smooth moving patterns as real mp4 (PyAV), PNG and FLAC files.
+"""Deterministic media for the fake: smooth moving patterns as real mp4, animated WebP/PNG (PyAV), PNG,
+FLAC and safetensors latent files.
 
 Pixels and samples are a pure function of a content key (see `semantics.py`) and the geometry, so
 the same graph gives bit-identical files and any semantic change gives different frames. Patterns
@@ -9,6 +10,7 @@ re-encodes comparable with SSIM/PSNR.
 from __future__ import annotations
 
 import hashlib
+import json
 import struct
 import zlib
 from fractions import Fraction
@@ -192,3 +194,41 @@ def png_bytes(pixels: np.ndarray) -> bytes:
 def write_png(path: Path, key: str, width: int, height: int, index: int, color: int | None = None) -> None:
     path.parent.mkdir(parents=True, exist_ok=True)
     path.write_bytes(png_bytes(Pattern(key, width, height, color).frame(index)))
+
+
+def write_animated(
+    path: Path, key: str, width: int, height: int, frames: int, fps: float, fmt: str, color: int | None = None
+) -> None:
+    """One animated file of *frames* frames: ``webp`` (SaveAnimatedWEBP) or ``apng`` (SaveAnimatedPNG)."""
+    import av
+
+    codec, pix_fmt = {"webp": ("libwebp_anim", "yuv420p"), "apng": ("apng", "rgb24")}[fmt]
+    pattern = Pattern(key, width, height, color)
+    rate = Fraction(fps).limit_denominator(1001) if fps > 0 else Fraction(6)
+    path.parent.mkdir(parents=True, exist_ok=True)
+    with av.open(str(path), mode="w", format=fmt) as container:
+        stream = container.add_stream(codec, rate=rate)
+        stream.width, stream.height, stream.pix_fmt = width, height, pix_fmt
+        for i in range(frames):
+            frame = av.VideoFrame.from_ndarray(pattern.frame(i), format="rgb24")
+            frame.pts = i
+            for packet in stream.encode(frame):
+                container.mux(packet)
+        for packet in stream.encode():
+            container.mux(packet)
+
+
+def write_latent(path: Path, key: str, channels: int = 4, size: int = 4) -> None:
+    """A small safetensors ``.latent`` file as SaveLatent writes one (``latent_tensor`` plus the empty
+    ``latent_format_version_0`` marker, nodes.py SaveLatent), its values a function of *key*."""
+    shape = [1, channels, size, size]
+    tensor = _rng(key).standard_normal(shape).astype("<f4").tobytes()
+    end = len(tensor)
+    header = {
+        "latent_tensor": {"dtype": "F32", "shape": shape, "data_offsets": [0, end]},
+        "latent_format_version_0": {"dtype": "F32", "shape": [0], "data_offsets": [end, end]},
+    }
+    text = json.dumps(header, separators=(",", ":")).encode()
+    text += b" " * (-len(text) % 8)
+    path.parent.mkdir(parents=True, exist_ok=True)
+    path.write_bytes(struct.pack("<Q", len(text)) + text + tensor)

@@ -4,12 +4,16 @@ File names follow ComfyUI's `get_save_image_path`: `<prefix>_00001_.<ext>`, the 
 after the highest existing one, the subfolder taken from the prefix, and a prefix that leaves the
 output folder fails the node. UI shapes are the recorded ones: SaveImage → `images`, SaveVideo →
 `images` + `animated: [true]`, SaveAudio → `audio`; custom output nodes report under the key given
-in `ui_keys` (e.g. VHS_VideoCombine → `gifs`).
+in `ui_keys` (e.g. VHS_VideoCombine → `gifs`). From the 0.3.64 source: SaveAnimatedWEBP and
+SaveAnimatedPNG write ONE animated file (`images` + `animated`), SaveLatent a `.latent` file under
+`latents`, and outputs that are no file at all: PreviewAny `text: [str]`, Preview3D
+`result: [model_file, camera_info]`.
 """
 
 from __future__ import annotations
 
 import asyncio
+import json
 import os
 import re
 from pathlib import Path
@@ -97,6 +101,17 @@ class Saver:
                         }
                     )
                 return await self._video(prefix, stream, self.ui_keys[class_type], animated=False)
+            if class_type in _ANIMATED:
+                stream = self._first(semantics, node_id, ("images",))
+                return await self._animated(prefix, stream, class_type, _num(inputs.get("fps"), 6.0))
+            if class_type == "SaveLatent":
+                return await self._latent(
+                    str(inputs.get("filename_prefix", "latents/ComfyUI")), semantics, node_id
+                )
+            if class_type == "PreviewAny":  # comfy_extras/nodes_preview_any.py: a text, no file
+                return {"text": [_preview_text(prompt, inputs.get("source"))]}
+            if class_type in ("Preview3D", "Preview3DAnimation"):  # nodes_load_3d.py: no file either
+                return {"result": [inputs.get("model_file", ""), None]}
             if class_type.startswith("SaveAudio"):
                 return await self._audio(prefix, semantics.linked(node_id, "audio"))
             if class_type == "PreviewImage":
@@ -150,6 +165,40 @@ class Saver:
         entry.update({"format": "video/h264-mp4", "frame_rate": stream.fps, "fullpath": str(folder / name)})
         return {key: [entry]}
 
+    async def _animated(
+        self, prefix: str, stream: Stream | None, class_type: str, fps: float
+    ) -> dict[str, Any]:
+        """comfy_extras/nodes_images.py SaveAnimatedWEBP / SaveAnimatedPNG: every frame in one file;
+        WEBP reports ``animated: [frames != 1]``, PNG always ``[true]``."""
+        stream = _budget(stream or Stream(key="empty"))
+        fmt, ext = _ANIMATED[class_type]
+        folder, filename, counter, subfolder = save_path(prefix, self.output_dir, stream.width, stream.height)
+        name = f"{filename}_{counter:05}_.{ext}"
+        await asyncio.to_thread(
+            media.write_animated,
+            folder / name,
+            stream.key,
+            stream.width,
+            stream.height,
+            stream.frames,
+            fps,
+            fmt,
+            stream.color,
+        )
+        animated = stream.frames != 1 if fmt == "webp" else True
+        return {
+            "images": [{"filename": name, "subfolder": subfolder, "type": "output"}],
+            "animated": [animated],
+        }
+
+    async def _latent(self, prefix: str, semantics: Semantics, node_id: str) -> dict[str, Any]:
+        """nodes.py SaveLatent: ``<prefix>_00001_.latent`` (safetensors), reported under ``latents``."""
+        stream = semantics.linked(node_id, "samples") or Stream(key="empty")
+        folder, filename, counter, subfolder = save_path(prefix, self.output_dir)
+        name = f"{filename}_{counter:05}_.latent"
+        await asyncio.to_thread(media.write_latent, folder / name, stream.key)
+        return {"latents": [{"filename": name, "subfolder": subfolder, "type": "output"}]}
+
     async def _audio(self, prefix: str, stream: Stream | None) -> dict[str, Any]:
         stream = stream or Stream(key="empty")
         folder, filename, counter, subfolder = save_path(prefix, self.output_dir)
@@ -167,9 +216,35 @@ def _budget(stream: Stream) -> Stream:
     return stream
 
 
+_ANIMATED = {"SaveAnimatedWEBP": ("webp", "webp"), "SaveAnimatedPNG": ("apng", "png")}
+
+
+def _num(value: Any, default: float) -> float:
+    return float(value) if isinstance(value, (int, float)) and not isinstance(value, bool) else default
+
+
+def _preview_text(prompt: dict[str, Any], source: Any) -> str:
+    """What PreviewAny shows: a string as is, a number or bool by str(), None as 'None', anything else
+    as JSON. A linked source is followed to a primitive's literal ``value``; other upstream values
+    (tensors, models) are named, as the fake does not compute them."""
+    if isinstance(source, list) and len(source) == 2 and str(source[0]) in prompt:
+        upstream = prompt[str(source[0])]
+        value = (upstream.get("inputs") or {}).get("value")
+        if not str(upstream.get("class_type", "")).startswith("Primitive") or isinstance(value, list):
+            return f"<{upstream.get('class_type')} output {source[1]}>"
+        source = value
+    if source is None:
+        return "None"
+    if isinstance(source, str):
+        return source
+    if isinstance(source, (int, float, bool)):
+        return str(source)
+    return json.dumps(source)
+
+
 def semantics_is_output(class_type: str, prompt: dict[str, Any], node_id: str) -> bool:
     """Generic image-saving output nodes (SaveImage and friends) write PNGs under `images`."""
-    return class_type in ("SaveImage", "SaveAnimatedWEBP", "SaveAnimatedPNG", "SaveImageAdvanced") or (
+    return class_type in ("SaveImage", "SaveImageAdvanced") or (
         class_type.startswith("Save")
         and any(n in (prompt[node_id].get("inputs") or {}) for n in _IMAGE_INPUTS)
     )

@@ -23,7 +23,7 @@ from comfyreel.fake.catalog import Catalog
 from comfyreel.fake.core import Core, InterruptRecord
 from comfyreel.fake.executor import Timing
 from comfyreel.fake.faults import Faults
-from comfyreel.fake.state import GIB, Device
+from comfyreel.fake.state import GIB, MAXIMUM_HISTORY_SIZE, Device
 
 _START_TIMEOUT_S = 15.0
 _STOP_TIMEOUT_S = 10.0
@@ -46,6 +46,7 @@ class FakeComfyUI:
         ui_keys: Mapping[str, str] | None = None,
         object_info: Mapping[str, dict[str, Any]] | None = None,
         vram_total: int = 8 * GIB,
+        max_history: int = MAXIMUM_HISTORY_SIZE,
         host: str = "127.0.0.1",
         port: int = 0,
     ) -> None:
@@ -60,7 +61,8 @@ class FakeComfyUI:
         API, create_time, features). models: installed model names (folder -> names, or a flat list
         for every model combo; default: the LTX template models). extra_nodes: extra object_info
         entries (custom nodes). ui_keys: class_type -> UI key for custom video outputs (default
-        VHS_VideoCombine -> "gifs"). object_info: replace the pinned snapshot.
+        VHS_VideoCombine -> "gifs"). object_info: replace the pinned snapshot. max_history: prune
+        /history like ComfyUI beyond this many entries (its MAXIMUM_HISTORY_SIZE, 10000).
         """
         self._tmp: tempfile.TemporaryDirectory[str] | None = None
         if output_dir is None:
@@ -74,6 +76,7 @@ class FakeComfyUI:
         self._timing = Timing(node_delay_s=node_delay_s, step_delay_s=step_delay_s, previews=previews)
         self._ui_keys = dict(ui_keys or {})
         self.device = Device(total=vram_total)
+        self._max_history = max_history
         self.core: Core | None = None
         self._loop: asyncio.AbstractEventLoop | None = None
         self._thread: threading.Thread | None = None
@@ -132,6 +135,7 @@ class FakeComfyUI:
             version=self.version,
             device=self.device,
             ui_keys=self._ui_keys,
+            max_history=self._max_history,
         )
         self.core.start()
         self._runner = web.AppRunner(build_app(self.core), shutdown_timeout=1.0, access_log=None)

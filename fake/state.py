@@ -126,16 +126,25 @@ class PromptQueue:
             self.running.clear()
 
 
-class History:
-    """Finished prompts, oldest first."""
+#: execution.py MAXIMUM_HISTORY_SIZE: beyond it the oldest entry goes (PromptQueue.task_done).
+MAXIMUM_HISTORY_SIZE = 10000
 
-    def __init__(self) -> None:
+
+class History:
+    """Finished prompts, oldest first, pruned like ComfyUI's at *max_size*."""
+
+    def __init__(self, max_size: int = MAXIMUM_HISTORY_SIZE) -> None:
         self.lock = threading.RLock()
         self.entries: dict[str, HistoryEntry] = {}
+        self.max_size = max_size
 
     def add(self, entry: HistoryEntry) -> None:
+        """PromptQueue.task_done: drop the oldest entry while MORE than *max_size* are kept (so up to
+        max_size + 1 stay), then store; a re-used prompt_id keeps its old slot, like a dict."""
         with self.lock:
-            self.entries[entry.item.prompt_id] = entry  # re-use keeps the old slot, like a dict
+            if len(self.entries) > self.max_size:
+                self.entries.pop(next(iter(self.entries)))
+            self.entries[entry.item.prompt_id] = entry
 
     def visible(self) -> list[HistoryEntry]:
         now = time.monotonic()

@@ -128,7 +128,7 @@ class _Validator:
                 )
             )
             return True
-        source_id = str(value[0])
+        source_id = value[0]  # no str(): an integer id is a KeyError (400), as in validate_inputs
         source_class = self.prompt[source_id]["class_type"]  # KeyError like ComfyUI
         returns = self.catalog.outputs(source_class)
         received = tuple(returns)[value[1]]  # IndexError / TypeError like ComfyUI
