@@ -113,7 +113,7 @@ def compile_recipe(loaded: LoadedRecipe) -> Graph:
         "frames": loaded.frames,
         "recipe_sha256": loaded.sha256,
         "inputs": tuple(loaded.media.inputs) if loaded.media is not None else (),
-        "brought_by": compositions.brought_by(recipe),
+        "brought_by": _brought_by(recipe, graph),
     }
     return graph
 
@@ -173,3 +173,11 @@ def media_context(loaded: LoadedRecipe) -> dict[str, Any]:
         "audio": audio,
         "fit": recipe.fit or "crop",
     }
+
+
+def _brought_by(recipe: Any, graph: Graph) -> dict[str, str]:
+    """Every node class of *graph* -> the recipe field that brought it (``model`` for the rest)."""
+    fields = compositions.brought_by(recipe)
+    model = f"model: {recipe.model}"
+    classes = {node.get("class_type") for node in graph.nodes.values()}
+    return {cls: fields.get(cls, model) for cls in sorted(c for c in classes if isinstance(c, str))}

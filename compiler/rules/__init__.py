@@ -76,6 +76,12 @@ RULES: tuple[Rule, ...] = (
         inputs.unknown_input,
     ),
     _rule(
+        "device-ignored",
+        "warning",
+        "a memory profile's text-encoder device the server's loader lacks (use --novram)",
+        inputs.device_ignored,
+    ),
+    _rule(
         "link-malformed",
         "error",
         'a list value that is not a ["node_id", output_index] link',

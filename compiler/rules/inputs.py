@@ -30,7 +30,7 @@ def unknown_input(ctx: Context, view: NodeView) -> Iterator[Hit]:
     """An input the schema does not list; a real server ignores it (older/newer ComfyUI?)."""
     hidden = {s.name for s in view.schema.inputs.values() if s.section == "hidden"}
     for name in view.inputs:
-        if name in view.specs or name in hidden:
+        if name in view.specs or name in hidden or _device_ignored(view):
             continue
         near = suggest(name, list(view.specs))
         fix = (
@@ -135,3 +135,28 @@ def _short(value: Any, limit: int = 60) -> str:
 def _preview(choices: tuple[Any, ...], n: int = 5) -> str:
     shown = ", ".join(json.dumps(c) for c in choices[:n])
     return f"[{shown}{', ...' if len(choices) > n else ''}]"
+
+
+# text-encoder loaders whose `device` input a memory profile sets (0.27.0 has it, 0.8.0 does not)
+DEVICE_LOADERS = ("LTXAVTextEncoderLoader",)
+
+
+def _device_ignored(view: NodeView) -> bool:
+    value = view.inputs.get("device")
+    return view.class_type in DEVICE_LOADERS and value not in (None, "default") and "device" not in view.specs
+
+
+def device_ignored(ctx: Context, view: NodeView) -> Iterator[Hit]:
+    """The profile's text encoder device (e.g. cpu) on a server whose loader has no `device` input."""
+    if not _device_ignored(view):
+        return
+    value = view.inputs["device"]
+    yield Hit(
+        view.id,
+        "device",
+        f"{view.class_type} on this server ({ctx.schema.source}) has no `device` input, so `device: {value}` "
+        "(the rtx4060-8gb profile's text encoder on the CPU) is ignored: Gemma loads on the GPU and the "
+        "8 GB memory plan does not apply",
+        "start ComfyUI with --novram (`comfyreel run --launch` adds it under the profile), or update to a "
+        "ComfyUI whose loader has the input (0.27.0 has it)",
+    )

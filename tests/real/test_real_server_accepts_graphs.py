@@ -17,6 +17,7 @@ from comfyreel.compiler.compile import compile_recipe
 from comfyreel.compiler.loader import load_recipe
 from comfyreel.compiler.validate import ensure_valid
 from comfyreel.runner.schema_fetch import fetch_object_info
+from real_helpers import upload_inputs
 
 RECIPES = sorted((Path(__file__).resolve().parents[2] / "recipes").glob("*.yaml"))
 
@@ -28,6 +29,7 @@ def test_real_server_accepts_compiled_recipe(comfyui_url: str, recipe_path: Path
     live_schema = fetch_object_info(comfyui_url)
     warnings = ensure_valid(graph, live_schema)  # raises GraphInvalid with findings on any error
     assert all(f.severity != "error" for f in warnings)
+    upload_inputs(comfyui_url, graph)  # media recipes name their inputs by content hash (issue 10)
 
     prompt_id = str(uuid.uuid4())
     body = {"prompt": graph.canonical(), "client_id": uuid.uuid4().hex, "prompt_id": prompt_id}
