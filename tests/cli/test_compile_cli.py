@@ -89,7 +89,7 @@ def test_invalid_yaml_exits_2(tmp_path: Path, capsys: pytest.CaptureFixture) -> 
 def test_invalid_graph_exits_1_and_prints_findings(tmp_path: Path, capsys: pytest.CaptureFixture) -> None:
     write(
         tmp_path,
-        '{%- set read = (prompt, height, frames) -%}'
+        "{%- set read = (prompt, height, frames) -%}"
         '{"1": {"class_type": "EmptyLTXVLatentVideo", "inputs": {"width": {{ width }}}}}',
         "bad.json.j2",
     )
