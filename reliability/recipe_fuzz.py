@@ -12,6 +12,7 @@ from __future__ import annotations
 import json
 import random
 import traceback
+from pathlib import Path
 from typing import Any
 
 import yaml
@@ -83,8 +84,11 @@ class OracleFailure(AssertionError):
     """The front end broke its contract on one input (the message says how)."""
 
 
-def check_recipe_text(text: str, source: str = "fuzz.yaml") -> str:
-    """``"refused"`` (clean error) or ``"compiled"`` (valid graph); raise OracleFailure otherwise."""
+def check_recipe_text(text: str, source: str = "fuzz.yaml", base_dir: Path | None = None) -> str:
+    """``"refused"`` (clean error) or ``"compiled"`` (valid graph); raise OracleFailure otherwise.
+
+    *base_dir* is where the recipe's relative media paths point (the shipped recipes' folder).
+    """
     from comfyreel.compiler.compile import compile_recipe
     from comfyreel.compiler.errors import ComfyreelError, GraphInvalid, InputError, RecipeError
     from comfyreel.compiler.loader import load_recipe_text
@@ -92,7 +96,7 @@ def check_recipe_text(text: str, source: str = "fuzz.yaml") -> str:
     from comfyreel.compiler.validate import ensure_valid
 
     try:
-        loaded = load_recipe_text(text, source=source)
+        loaded = load_recipe_text(text, source=source, base_dir=base_dir)
     except (InputError, RecipeError) as exc:
         if not exc.anchor or not exc.anchor.startswith(source):
             raise OracleFailure(f"error without the file name: {exc.anchor!r}: {exc.message}") from None

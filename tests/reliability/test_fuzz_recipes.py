@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import json
 from importlib import resources
+from pathlib import Path
 
 import yaml
 from comfyreel.reliability.recipe_fuzz import (
@@ -95,6 +96,7 @@ def test_any_text_is_a_clean_error_or_a_valid_graph(text):
     assert check_recipe_text(text, "fuzz.json") in ("refused", "compiled")
 
 
+SHIPPED_DIR = Path(str(resources.files("comfyreel.recipes")))  # media paths are relative to it
 SHIPPED = sorted(
     p.read_text(encoding="utf-8")
     for p in resources.files("comfyreel.recipes").iterdir()
@@ -123,8 +125,8 @@ def test_one_field_replaced_in_shipped_recipes(text, field, value):
     data = yaml.safe_load(text)
     data[field] = value
     out, source = _dump(data, False, None)
-    assert check_recipe_text(out, source) in ("refused", "compiled")
+    assert check_recipe_text(out, source, SHIPPED_DIR) in ("refused", "compiled")
 
 
 def test_shipped_recipes_compile():
-    assert SHIPPED and all(check_recipe_text(t, "shipped.yaml") == "compiled" for t in SHIPPED)
+    assert SHIPPED and all(check_recipe_text(t, "shipped.yaml", SHIPPED_DIR) == "compiled" for t in SHIPPED)
