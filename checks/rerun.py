@@ -36,6 +36,8 @@ def load_for_rerun(manifest_path: str | Path) -> tuple[Manifest, Any, Any]:
             hint="the graph was edited after the run; restore it, or run the recipe again (`comfyreel run`)",
         )
     graph = Graph.load(graph_path)
+    if manifest.recipe is not None:  # one name per recipe: the rerun's folder and manifest keep it
+        graph.meta.update(recipe_name=manifest.recipe.name, model=manifest.recipe.model)
     loaded = None
     if manifest.recipe is not None and manifest.recipe.text:
         from comfyreel.compiler.loader import load_recipe_text

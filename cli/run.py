@@ -76,6 +76,8 @@ def _execute(
         raise
     report.close()
     if not as_json:
+        if (result.data.get("server") or {}).get("fake"):
+            sys.stderr.write("note: rendered by comfyreel's fake ComfyUI (test media, no GPU)\n")
         sys.stderr.write(f"run folder: {result.run_dir}\n")
         for f in result.files:  # plain records: no pydantic on the CLI path
             sys.stdout.write(f"{result.run_dir / f.path}\n")
@@ -195,6 +197,4 @@ def demo_command(out: Path = Path("runs"), as_json: bool = False) -> int:
     recipe = files("comfyreel.recipes").joinpath(SEED_RECIPE)
     with FakeComfyUI(node_delay_s=0.01, step_delay_s=0.0) as fake:
         code = _execute(str(recipe), fake.url, out, RunOptions(), as_json)
-    if not as_json:
-        sys.stderr.write("demo: rendered on the embedded fake ComfyUI (deterministic test media, no GPU)\n")
     return code

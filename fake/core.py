@@ -179,10 +179,12 @@ class Core:
                 "python_version": sys.version,
                 "pytorch_version": "2.13.0+cu128",
                 "embedded_python": False,
-                "argv": ["main.py", "--listen", "127.0.0.1", "--port", "8188"],
+                # argv[0] marks the fake (a real server says main.py): manifests and reports show it
+                "argv": [FAKE_ARGV0, "--listen", "127.0.0.1", "--port", "8188"],
             },
             "devices": [self.device.stats()],
         }
 
 
 CORE_KEY = web.AppKey("core", Core)
+FAKE_ARGV0 = "comfyreel-fake-server"  # the same literal as comfyreel.runner.run_records.FAKE_ARGV0

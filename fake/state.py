@@ -24,6 +24,9 @@ def now_ms() -> int:
     return int(time.time() * 1000)
 
 
+FAKE_DEVICE = "cuda:0 comfyreel fake GPU (8 GB like an RTX 4060) : cudaMallocAsync"
+
+
 @dataclass
 class QueueItem:
     """One accepted prompt."""
@@ -183,9 +186,7 @@ class History:
 class Device:
     """A fake GPU: total VRAM, models kept loaded, activations while a sampler runs."""
 
-    def __init__(
-        self, total: int = 8 * GIB, name: str = "cuda:0 NVIDIA GeForce RTX 4060 Laptop GPU : cudaMallocAsync"
-    ) -> None:
+    def __init__(self, total: int = 8 * GIB, name: str = FAKE_DEVICE) -> None:
         self.lock = threading.RLock()
         self.total = total
         self.name = name

@@ -53,6 +53,7 @@ class ServerInfo(_Model):
     devices: list[dict[str, Any]] = Field(default_factory=list)
     custom_nodes: list[str] = Field(default_factory=list)
     launch_flags: list[str] | None = None  # set when comfyreel launched the server
+    fake: bool = False  # comfyreel's fake ComfyUI (deterministic test media, no GPU): not a real render
 
 
 class NodeTiming(_Model):

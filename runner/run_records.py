@@ -121,6 +121,10 @@ def recipe_record(loaded: Any, meta: dict[str, Any]) -> dict[str, Any] | None:
     }
 
 
+#: argv[0] in /system_stats of comfyreel's fake ComfyUI (a real server reports main.py)
+FAKE_ARGV0 = "comfyreel-fake-server"
+
+
 def server_record(
     url: str, stats: dict[str, Any], custom_nodes: list[str], launch_flags: list[str] | None
 ) -> dict[str, Any]:
@@ -135,7 +139,12 @@ def server_record(
         "devices": list(stats.get("devices") or []),
         "custom_nodes": list(custom_nodes),
         "launch_flags": launch_flags,
+        "fake": _is_fake(system.get("argv")),
     }
+
+
+def _is_fake(argv: Any) -> bool:
+    return isinstance(argv, list) and bool(argv) and argv[0] == FAKE_ARGV0
 
 
 class RunResult:

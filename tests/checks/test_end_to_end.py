@@ -76,6 +76,7 @@ def test_rerun_reproduces_a_run(tmp_path: Path, comfy_fake) -> None:
     )
     assert again.run_dir != first.run_dir and again.manifest.graph.sha256 == first.manifest.graph.sha256
     assert again.manifest.recipe is not None and again.manifest.recipe.path == first.manifest.recipe.path
+    assert again.manifest.recipe.name == "tiny" and again.run_dir.name.startswith("tiny-")  # not "graph-"
     assert check_run(again.run_dir, goldens).ok
 
 

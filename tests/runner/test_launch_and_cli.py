@@ -234,3 +234,29 @@ def test_cli_demo_json(tmp_path, capsys):
     assert main(["demo", "--out", str(tmp_path), "--json"]) == 0
     events = [json.loads(line) for line in capsys.readouterr().out.splitlines()]
     assert events[-1]["event"] == "done" and events[-1]["outputs"][0].endswith(".mp4")
+
+
+def test_a_run_on_the_fake_is_marked_fake_in_manifest_output_and_report(fake, tmp_path, capsys):
+    from comfyreel.checks.html import write_html
+    from comfyreel.fake.core import FAKE_ARGV0 as FAKES_OWN
+    from comfyreel.runner.run_records import FAKE_ARGV0
+
+    assert FAKES_OWN == FAKE_ARGV0  # the fake cannot import the runner: one literal, checked here
+    graph = str(_graph_file(tmp_path, image_graph()))
+    assert main(["run", graph, "--server", fake.url, "--out", str(tmp_path / "runs")]) == 0
+    assert "fake ComfyUI" in capsys.readouterr().err
+    (run_dir,) = (tmp_path / "runs").iterdir()
+    manifest = Manifest.load(run_dir)
+    assert manifest.server.fake and "RTX 4060 Laptop" not in json.dumps(manifest.server.devices)
+    from comfyreel.checks.check_run import check_run
+
+    html = tmp_path / "r.html"
+    write_html([check_run(run_dir, tmp_path / "goldens")], html)
+    assert "FAKE ComfyUI" in html.read_text()
+
+
+def test_a_real_servers_argv_is_not_fake():
+    from comfyreel.runner.run_records import server_record
+
+    for argv in (["main.py", "--listen"], "comfyreel-fake-server", {"0": 1}, None, []):
+        assert server_record("http://x", {"system": {"argv": argv}}, [], None)["fake"] is False
