@@ -62,7 +62,8 @@ def pytest_addoption(parser: pytest.Parser) -> None:
         "comfy_recipes",
         type="args",
         default=DEFAULT_RECIPE_GLOBS,
-        help="Glob(s), relative to rootdir, of recipe files run as tests (with --comfy-url or --comfy-fake).",
+        help="Glob(s), relative to rootdir, of recipe files run as tests (with --comfy-url or --comfy-fake); "
+        "recipes in a file or folder named on the command line are collected too.",
     )
 
 
@@ -80,11 +81,36 @@ def _recipe_paths(config: pytest.Config) -> set[Path]:
     return config.stash[_RECIPES_KEY]
 
 
+def _named_on_command_line(config: pytest.Config, path: Path) -> bool:
+    """*path* is, or is inside, a file or folder given as a pytest argument (the rootdir itself aside)."""
+    root = config.rootpath.resolve()
+    for arg in config.args:
+        named = Path(arg.split("::")[0])
+        named = (named if named.is_absolute() else Path(config.invocation_params.dir) / named).resolve()
+        if named != root and (path == named or named in path.parents):
+            return True
+    return False
+
+
+def _looks_like_recipe(path: Path) -> bool:
+    """A mapping with ``model`` and ``prompt`` keys (so CI configs and other YAML are never collected)."""
+    import yaml
+
+    try:
+        data = yaml.safe_load(path.read_text(encoding="utf-8"))
+    except (OSError, UnicodeDecodeError, yaml.YAMLError, RecursionError):
+        return False
+    return isinstance(data, dict) and "model" in data and "prompt" in data
+
+
 def pytest_collect_file(file_path: Path, parent: pytest.Collector) -> pytest.Collector | None:
     config = parent.config
     if not _enabled(config) or file_path.suffix not in (".yaml", ".yml", ".json"):
         return None
-    if file_path.resolve() not in _recipe_paths(config):
+    path = file_path.resolve()
+    if path not in _recipe_paths(config) and not (
+        _named_on_command_line(config, path) and _looks_like_recipe(path)
+    ):
         return None
     return RecipeFile.from_parent(parent, path=file_path)
 

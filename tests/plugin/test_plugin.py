@@ -171,3 +171,19 @@ def test_comfy_fake_fixture_is_provided(pytester: pytest.Pytester) -> None:
         """
     )
     _run(pytester).assert_outcomes(passed=1)
+
+
+def test_recipes_outside_recipes_folder_are_collected_when_named_or_configured(
+    pytester: pytest.Pytester,
+) -> None:
+    pytester.makefile(".yaml", **{"renders/alpha": RECIPE.format(name="alpha", seed=1)})
+    pytester.makefile(".yaml", **{"renders/ci": "jobs:\n  build: {runs-on: x}\n"})  # not a recipe
+    default = _run(pytester, "--comfy-fake", "--collect-only", "-q")
+    assert "alpha" not in default.stdout.str()  # only recipes/ by default
+    named = _run(pytester, "--comfy-fake", "--collect-only", "-q", "renders")
+    named.stdout.fnmatch_lines(["*renders/alpha.yaml::alpha*"])
+    assert "ci.yaml" not in named.stdout.str()
+    pytester.makeini("[pytest]\ncomfy_recipes = renders/*.yaml\n")
+    configured = _run(pytester, "--comfy-fake", "--collect-only", "-q")
+    configured.stdout.fnmatch_lines(["*renders/alpha.yaml::alpha*"])
+    assert "ci.yaml" in configured.stdout.str()  # the ini globs are taken as the user wrote them
