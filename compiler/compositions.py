@@ -57,6 +57,7 @@ FIELD_CLASSES: dict[str, tuple[str, ...]] = {
         "VAEEncode",
         "ImageInvert",
     ),
+    "control.kind=pose": (),
     "audio": ("LoadAudio", "TrimAudioDuration", "LTXVAudioVAEEncode", "SolidMask", "SetLatentNoiseMask"),
     "prompt_enhancer": ("TextGenerateLTX2Prompt",),
     "fit=pad": ("ResizeAndPadImage",),

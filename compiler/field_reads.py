@@ -30,8 +30,8 @@ FIELD_VARS: dict[str, tuple[str, ...]] = {
     "models": ("models",),
     "profile": ("profile", "text_encoder_device", "tiled_decode"),
     "filename_prefix": ("filename_prefix",),
-    "image": ("image",),
-    "image_strength": ("image",),
+    "image": ("image", "keyframes"),  # on ltx23 the start image is keyframe 0
+    "image_strength": ("image", "keyframes"),
     "keyframes": ("keyframes",),
     "control": ("control",),
     "audio": ("audio",),

@@ -220,6 +220,7 @@ def _has_media(recipe: Recipe) -> bool:
         or recipe.audio
         or recipe.prompt_enhancer
         or recipe.image_strength is not None
+        or recipe.fit is not None
         or any(lora.pass_ for lora in recipe.loras)
     )
 

@@ -145,6 +145,12 @@ def _support_problems(recipe: Recipe) -> list[Problem]:
                 "out of memory (Comfy-Org/ComfyUI#13954); remove it",
             )
         )
+    if recipe.fit is not None and not (recipe.image or recipe.keyframes or recipe.control):
+        problems.append(
+            Problem(
+                ("fit",), recipe.fit, "`fit` applies to input media (image, keyframes, control): remove it"
+            )
+        )
     if recipe.image_strength is not None and recipe.image is None:
         problems.append(Problem(("image_strength",), recipe.image_strength, "`image_strength` needs `image`"))
     for index, lora in enumerate(recipe.loras):

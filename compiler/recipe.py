@@ -52,7 +52,9 @@ class Keyframe(BaseModel):
         None, description="Frame index: 0 = first, -1 = last; others must be a multiple of 8 (see README)."
     )
     at: float | None = Field(None, description="Or the time in seconds (snapped to the 8-frame grid).")
-    strength: float = Field(0.7, description="Guide strength 0..1 (official first/last-frame graph: 0.7).")
+    strength: float = Field(
+        0.7, ge=0, le=1, description="Guide strength 0..1 (official first/last-frame graph: 0.7)."
+    )
 
 
 class Control(BaseModel):
@@ -64,7 +66,7 @@ class Control(BaseModel):
         description="canny (core Canny node), depth (Lotus depth) or pose (your pose video)."
     )
     video: str = Field(description="Control video file, relative to the recipe file; at least `frames` long.")
-    strength: float = Field(1.0, description="Guide strength 0..1 (official: 1.0).")
+    strength: float = Field(1.0, ge=0, le=1, description="Guide strength 0..1 (official: 1.0).")
     lora: str | None = Field(None, description="The IC-LoRA file (default: the official one for the kind).")
 
 
@@ -222,7 +224,10 @@ class Recipe(BaseModel):
     )
     image: str | None = Field(None, description="Start image: image-to-video (relative to the recipe file).")
     image_strength: float | None = Field(
-        None, description="How strongly the start image holds (0..1; default as the official graph)."
+        None,
+        ge=0,
+        le=1,
+        description="How strongly the start image holds (0..1; default as the official graph).",
     )
     keyframes: list[Keyframe] | None = Field(
         None, description="Guide images at frames (first/last frame and in-between; LTX-2.3)."

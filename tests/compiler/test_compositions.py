@@ -111,3 +111,34 @@ def test_image_strength_and_keyframe_strength_reach_the_graph(tmp_path: Path) ->
         keys.nodes["129:111"]["inputs"]["frame_idx"] == 24
         and keys.nodes["129:111"]["inputs"]["strength"] == 0.4
     )
+
+
+def test_pose_control_uses_the_pose_video_as_the_guide(tmp_path: Path) -> None:
+    graph = compile_in(tmp_path, "model: ltx2\ncontrol: {kind: pose, video: control.mp4, strength: 0.8}\n")
+    classes = {node["class_type"] for node in graph.nodes.values()}
+    assert not classes & {"Canny", "UNETLoader", "LoadImage", "LTXVImgToVideoInplace"}
+    guide = graph.nodes["143:132"]["inputs"]
+    assert guide["image"] == ["146", 0] and guide["strength"] == 0.8 and guide["latent"] == ["143:115", 0]
+    assert graph.nodes["143:134"]["inputs"]["lora_name"] == "ltx-2-19b-ic-lora-pose-control.safetensors"
+    assert [f for f in validate_graph(graph, ObjectInfo.pinned()) if f.severity == "error"] == []
+
+
+def test_strengths_out_of_range_are_recipe_errors(tmp_path: Path) -> None:
+    from comfyreel.compiler.errors import RecipeError
+
+    with pytest.raises(RecipeError, match="image_strength"):
+        compile_in(tmp_path, ANCHORS["video_ltx2_i2v"] + "image_strength: 1.5\n")
+
+
+def test_ltx23_start_image_is_keyframe_0(tmp_path: Path) -> None:
+    graph = compile_in(tmp_path, "model: ltx23\nimage: start.png\nimage_strength: 0.9\n")
+    guides = [n for n in graph.nodes.values() if n["class_type"] == "LTXVAddGuide"]
+    assert [(g["inputs"]["frame_idx"], g["inputs"]["strength"]) for g in guides] == [(0, 0.9)]
+    assert graph.nodes["31"]["inputs"]["image"] == graph.meta["inputs"][0].name
+
+
+def test_fit_without_media_is_an_error(tmp_path: Path) -> None:
+    from comfyreel.compiler.errors import RecipeError
+
+    with pytest.raises(RecipeError, match="`fit` applies to input media"):
+        compile_in(tmp_path, "model: ltx2\nfit: pad\n")
