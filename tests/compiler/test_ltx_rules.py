@@ -18,10 +18,18 @@ from comfyreel.compiler import ltx_rules
         (48, False),
         (50, False),
         (120, False),
+        (5, False),  # 4n+1 counts are not 8n+1: a 4n+1 predicate must fail here
+        (53, False),
+        (117, False),
     ],
 )
 def test_is_legal_frames(frames: int, legal: bool) -> None:
     assert ltx_rules.is_legal_frames(frames) is legal
+
+
+def test_legal_frames_are_exactly_one_more_than_a_multiple_of_8() -> None:
+    legal = {8 * k + 1 for k in range(40)}
+    assert {n for n in range(-3, 8 * 40) if ltx_rules.is_legal_frames(n)} == legal
 
 
 @pytest.mark.parametrize(

@@ -57,6 +57,29 @@ def test_frames_not_8n_plus_1(tmp_path: Path) -> None:
     assert err.anchor.endswith("clip.yaml:3")
 
 
+def test_frames_4n_plus_1_is_not_8n_plus_1(tmp_path: Path) -> None:
+    err = fail(tmp_path, replace(BASE, "seconds", "frames: 53"))
+    assert err.message == "frames 53 is not 8n+1: use 49 or 57"
+
+
+def _loras(count: int) -> str:
+    return "loras:\n" + "".join(f"  - name: l{i}.safetensors\n" for i in range(count))
+
+
+def test_at_most_99_loras(tmp_path: Path) -> None:
+    """User LoRA nodes take ids 901..999: the 99th still compiles, the 100th is refused."""
+    from comfyreel.compiler.compile import compile_recipe
+
+    graph = compile_recipe(load(tmp_path, BASE + _loras(99)))
+    lora_ids = sorted(
+        int(i) for i, node in graph if node["class_type"] == "LoraLoaderModelOnly" and int(i) > 900
+    )
+    assert lora_ids == list(range(901, 1000))
+    err = fail(tmp_path, BASE + _loras(100))
+    assert err.message == "100 LoRAs is too many: use at most 99"
+    assert err.problems[0]["field"] == "loras"
+
+
 def test_frames_over_model_limit(tmp_path: Path) -> None:
     err = fail(tmp_path, replace(BASE, "seconds", "frames: 1001"))
     assert err.message == "1001 frames is over ltx2-t2v's limit of 993: use frames: 993 or fewer"
