@@ -1,6 +1,6 @@
 """Check a run directory against its goldens, or (explicitly) make its outputs the new goldens.
 
-:func:`check_run` reads ``RUN_DIR/manifest.json``, finds ``<golden_root>/<recipe-stem>/``
+:func:`check_run` reads ``RUN_DIR/manifest.json``, finds ``<golden_root>/<recipe name>/``
 and compares every output with its golden (``compare.py``). The result is a value
 (:class:`RunCheck`): a missing golden or output, a failed run and a regression are failures
 with reasons; nothing is written unless ``update=True``.
@@ -17,10 +17,12 @@ from comfyreel.checks.compare import Comparison, Reason, compare_files
 from comfyreel.checks.golden import (
     GoldenChange,
     GoldenMeta,
+    golden_name,
+    inside,
     install_file,
     media_entry,
     output_name,
-    recipe_stem,
+    recipe_file,
     remove_file,
 )
 from comfyreel.checks.media import probe
@@ -198,11 +200,16 @@ def check_run(
     """Compare every output of ``run_dir`` with ``golden_root/<recipe-stem>/``; update when asked."""
     run_dir, golden_root = Path(run_dir), Path(golden_root)
     manifest = Manifest.load(run_dir)
-    stem = recipe_stem(manifest)
+    stem = golden_name(manifest)
     folder = golden_root / stem
     meta = GoldenMeta.load(folder)
     tol = resolve_tolerances(manifest, meta, overrides, folder)
     rc = RunCheck(run_dir=run_dir, golden_root=golden_root, stem=stem, manifest=manifest, tolerances=tol)
+    claim = _foreign_claim(rc, meta)
+    if claim is not None:
+        if update:
+            raise claim
+        rc.problems.append(Reason("golden_claimed", f"{claim.message}; {claim.hint}"))
     _run_problems(rc, meta)
     if update and rc.problems:
         raise InputError(
@@ -217,7 +224,7 @@ def check_run(
         actual = run_dir / out.path
         name = output_name(out.node_id, out.index, actual.suffix)
         seen.add(name)
-        golden = folder / name
+        golden = inside(folder, name)
         check = OutputCheck(name=name, status=PASS, actual=str(actual), golden=str(golden))
         rc.outputs.append(check)
         if not actual.is_file():
@@ -251,13 +258,47 @@ def check_run(
     return rc
 
 
+def _foreign_claim(rc: RunCheck, meta: GoldenMeta | None) -> InputError | None:
+    """An error when the golden folder was recorded from another recipe file with the same name."""
+    mine = recipe_file(rc.manifest)
+    theirs = meta.recipe_file if meta is not None else None
+    if not mine or not theirs or mine == theirs:
+        return None
+    return InputError(
+        f"golden {rc.stem!r} belongs to recipe file {theirs}, but this run is from {mine} "
+        f"(both are named {rc.stem!r})",
+        anchor=str(rc.golden_dir / "golden.json"),
+        hint=f"give one of the recipes its own `name:`; if {theirs} was renamed to {mine}, "
+        f"delete {rc.golden_dir} and record the golden again",
+    )
+
+
+def refuse_shared_goldens(manifests: dict[Path, Manifest]) -> None:
+    """InputError when runs of two different recipe files would use one golden folder."""
+    owners: dict[str, tuple[Path, str]] = {}
+    for run_dir, manifest in manifests.items():
+        path = manifest.recipe.path if manifest.recipe is not None else None
+        if not path:
+            continue
+        name = golden_name(manifest)
+        resolved = str(Path(path).resolve())
+        first = owners.setdefault(name, (run_dir, resolved))
+        if first[1] != resolved:
+            raise InputError(
+                f"two recipes claim golden {name!r}: {first[1]} (run {first[0]}) and {resolved} "
+                f"(run {run_dir})",
+                anchor=path,
+                hint="give each recipe its own `name:` (the golden folder is the recipe's name)",
+            )
+
+
 def _update(rc: RunCheck, meta: GoldenMeta) -> None:
     """Make the run's outputs the goldens: copy files atomically, rewrite golden.json, list changes."""
     folder, m = rc.golden_dir, rc.manifest
     new_outputs: dict[str, dict[str, Any]] = {}
     for check in rc.outputs:
         if check.status == MISSING_OUTPUT:
-            remove_file(folder / check.name)
+            remove_file(inside(folder, check.name))
             rc.changes.append(GoldenChange(check.name, "removed", old=meta.outputs.get(check.name)))
             continue
         if check.status == ERROR or check.actual is None:
@@ -273,12 +314,13 @@ def _update(rc: RunCheck, meta: GoldenMeta) -> None:
         else:
             action = "updated"
         if action != "unchanged":
-            install_file(actual, folder / check.name)
+            install_file(actual, inside(folder, check.name))
         metrics = check.comparison.metrics if check.comparison is not None and action == "updated" else None
         rc.changes.append(GoldenChange(check.name, action, old=old, new=entry, metrics=metrics))
         check.status, check.message = UPDATED, f"golden {action}"
 
     meta.outputs = new_outputs
+    meta.recipe_name, meta.recipe_file = rc.stem, recipe_file(m)
     meta.recipe_sha256 = m.recipe.sha256 if m.recipe else None
     meta.graph_sha256 = m.graph.sha256
     meta.object_info_sha256 = m.object_info.sha256 if m.object_info else None

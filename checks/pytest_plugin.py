@@ -4,7 +4,8 @@ Registered as the ``comfyreel`` pytest11 entry point, so it loads in *every* pyt
 only pytest and the stdlib are imported here; the runner, PyAV and torch load inside hooks.
 Nothing is collected unless ``--comfy-url`` or ``--comfy-fake`` is given. Then each file that
 matches the ``comfy_recipes`` ini globs becomes one test item, which runs the recipe, checks
-its outputs against ``<golden-dir>/<recipe-stem>/`` and fails with the comparison summary.
+its outputs against ``<golden-dir>/<recipe name>/`` (the recipe's ``name:``, by default the
+whole file stem) and fails with the comparison summary.
 With pytest-xdist, worker ``gwN`` uses the N-th ``--comfy-url`` (mod their count), or its own fake.
 Also provides the ``comfy_fake`` fixture (a started fake ComfyUI on ``tmp_path``).
 """
@@ -21,6 +22,7 @@ import pytest
 DEFAULT_RECIPE_GLOBS = ["recipes/**/*.yaml", "recipes/**/*.yml"]
 _FAKE_KEY = pytest.StashKey[Any]()
 _RECIPES_KEY = pytest.StashKey[set]()
+_NAMES_KEY = pytest.StashKey[dict]()
 _PROP_PREFIX = "comfyreel_golden"
 
 
@@ -49,7 +51,7 @@ def pytest_addoption(parser: pytest.Parser) -> None:
         "--golden-dir",
         default=None,
         metavar="DIR",
-        help="Goldens root, one folder per recipe stem (default: <rootdir>/goldens).",
+        help="Goldens root, one folder per recipe name (default: <rootdir>/goldens).",
     )
     group.addoption(
         "--comfy-timeout",
@@ -103,6 +105,32 @@ def _looks_like_recipe(path: Path) -> bool:
     return isinstance(data, dict) and "model" in data and "prompt" in data
 
 
+def recipe_name(path: Path) -> str:
+    """The recipe's name as the runner records it: ``name:``, else the whole file stem (not cut at a dot)."""
+    if path.suffix in (".yaml", ".yml"):
+        import yaml
+
+        try:
+            data = yaml.safe_load(path.read_text(encoding="utf-8"))
+        except (OSError, UnicodeDecodeError, yaml.YAMLError):
+            data = None  # the render reports the broken file properly
+        if isinstance(data, dict) and isinstance(data.get("name"), str) and data["name"]:
+            return data["name"]
+    from comfyreel.compiler.recipe_checks import safe_name
+
+    return safe_name(path.stem.removesuffix(".recipe"))
+
+
+def _names(config: pytest.Config) -> dict[str, list[Path]]:
+    """Recipe name → the recipe files that claim it (more than one: they would share a golden)."""
+    if _NAMES_KEY not in config.stash:
+        names: dict[str, list[Path]] = {}
+        for path in sorted(_recipe_paths(config)):
+            names.setdefault(recipe_name(path), []).append(path)
+        config.stash[_NAMES_KEY] = names
+    return config.stash[_NAMES_KEY]
+
+
 def pytest_collect_file(file_path: Path, parent: pytest.Collector) -> pytest.Collector | None:
     config = parent.config
     if not _enabled(config) or file_path.suffix not in (".yaml", ".yml", ".json"):
@@ -116,10 +144,10 @@ def pytest_collect_file(file_path: Path, parent: pytest.Collector) -> pytest.Col
 
 
 class RecipeFile(pytest.File):
-    """A recipe file: one item, named after the recipe stem."""
+    """A recipe file: one item, named after the recipe's name (its golden folder)."""
 
     def collect(self) -> Iterator[pytest.Item]:
-        yield RecipeItem.from_parent(self, name=self.path.name.split(".")[0])
+        yield RecipeItem.from_parent(self, name=recipe_name(self.path))
 
 
 class RecipeCheckFailed(Exception):
@@ -171,6 +199,16 @@ class RecipeItem(pytest.Item):
 
         config = self.config
         golden_root = _golden_root(config)
+        claimants = _names(config).get(self.name, [])
+        if len(claimants) > 1:
+            from comfyreel.compiler.errors import UsageError
+
+            raise UsageError(
+                f"recipes {', '.join(str(p) for p in claimants)} are all named {self.name!r} "
+                "and would share one golden folder",
+                anchor=str(self.path),
+                hint="give each recipe its own `name:` (the golden folder is the recipe's name)",
+            )
         timeout = config.getoption("comfy_timeout")
         options = RunOptions(timeout_s=timeout) if timeout else RunOptions()
         out_dir = _scratch_dir(config, f"comfyreel-{self.name}")
@@ -240,11 +278,11 @@ class _GoldenNotes:
         root = _golden_root(self.config)
         if not root.is_dir():
             return []
-        stems = {p.name.split(".")[0] for p in _recipe_paths(self.config)}
+        names = _names(self.config)
         return sorted(
             d.name
             for d in root.iterdir()
-            if d.is_dir() and (d / "golden.json").is_file() and d.name not in stems
+            if d.is_dir() and (d / "golden.json").is_file() and d.name not in names
         )
 
     def pytest_terminal_summary(self, terminalreporter: Any) -> None:

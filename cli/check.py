@@ -66,10 +66,12 @@ def check(
     device: str | None = None,
 ) -> None:
     """Check RUN_DIR(s) against goldens: exit 0 pass, 1 regression or missing golden, 2 unreadable."""
-    from comfyreel.checks.check_run import check_run
+    from comfyreel.checks.check_run import check_run, refuse_shared_goldens
     from comfyreel.checks.tolerances import parse_overrides
+    from comfyreel.runner.manifest import Manifest
 
     overrides = parse_overrides(tolerance)
+    refuse_shared_goldens({run_dir: Manifest.load(run_dir) for run_dir in run_dirs})
     results = [
         check_run(
             run_dir,
@@ -127,7 +129,7 @@ def register(commands: Commands) -> None:
         nargs="+",
         help="Run directories written by `comfyreel run`.",
     )
-    cmd.add_argument("--golden", "-g", type=Path, required=True, help="Goldens root: <root>/<recipe-stem>/.")
+    cmd.add_argument("--golden", "-g", type=Path, required=True, help="Goldens root: <root>/<recipe name>/.")
     cmd.add_argument(
         "--update-golden",
         action="store_true",

@@ -187,3 +187,26 @@ def test_recipes_outside_recipes_folder_are_collected_when_named_or_configured(
     configured = _run(pytester, "--comfy-fake", "--collect-only", "-q")
     configured.stdout.fnmatch_lines(["*renders/alpha.yaml::alpha*"])
     assert "ci.yaml" in configured.stdout.str()  # the ini globs are taken as the user wrote them
+
+
+def test_dotted_recipe_files_are_two_tests_with_two_goldens(pytester: pytest.Pytester) -> None:
+    """clip.v1.yaml and clip.v2.yaml (no name:) are the recipes clip.v1 and clip.v2 (issue 14)."""
+    for name, seed in (("clip.v1", 1), ("clip.v2", 2)):
+        text = RECIPE.format(name="x", seed=seed).replace("name: x\n", "")
+        (pytester.path / "recipes").mkdir(exist_ok=True)
+        (pytester.path / "recipes" / f"{name}.yaml").write_text(text)
+    pytester.runpytest("--comfy-fake", "--update-golden").assert_outcomes(passed=2)
+    assert sorted(p.name for p in (pytester.path / "goldens").iterdir()) == ["clip.v1", "clip.v2"]
+    result = pytester.runpytest("--comfy-fake", "-v")
+    result.assert_outcomes(passed=2)
+    result.stdout.fnmatch_lines(["*clip.v1.yaml::clip.v1 PASSED*", "*clip.v2.yaml::clip.v2 PASSED*"])
+
+
+def test_two_recipes_claiming_one_name_fail_with_the_fix(pytester: pytest.Pytester) -> None:
+    _project(pytester, {"alpha": 1})
+    (pytester.path / "recipes" / "alpha-copy.yaml").write_text(RECIPE.format(name="alpha", seed=9))
+    result = pytester.runpytest("--comfy-fake", "--update-golden")
+    result.assert_outcomes(passed=1, failed=2)
+    text = result.stdout.str()
+    assert "would share one golden folder" in text and "own `name:`" in text
+    assert not (pytester.path / "goldens").exists()
