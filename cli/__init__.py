@@ -25,7 +25,18 @@ from typing import Any
 from comfyreel.compiler.errors import EXIT_INTERRUPTED, EXIT_USAGE, ComfyreelError
 
 # Each module defines ``register(commands)``; order here is the order in --help.
-COMMAND_MODULES = ("compile", "validate", "run", "batch", "check", "serve", "show", "info", "reliability")
+COMMAND_MODULES = (
+    "compile",
+    "validate",
+    "run",
+    "batch",
+    "check",
+    "calibrate",
+    "serve",
+    "show",
+    "info",
+    "reliability",
+)
 #: Which module registers each command, so ``comfyreel CMD ...`` imports only that module
 #: (``tests/cli/test_cli_layer.py`` checks this table against what the modules register).
 COMMAND_OWNERS = {
@@ -39,6 +50,7 @@ COMMAND_OWNERS = {
     "compare": "check",
     "check": "check",
     "rerun": "check",
+    "calibrate": "calibrate",
     "fake-server": "serve",
     "show": "show",
     "import-template": "show",

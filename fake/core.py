@@ -66,7 +66,7 @@ class Core:
         self.queue = PromptQueue()
         self.history = History(max_history)
         self.hub = Hub(faults)
-        self.saver = Saver(output_dir, temp_dir, ui_keys)
+        self.saver = Saver(output_dir, temp_dir, ui_keys, faults=faults)
         self.timing = timing
         self.executor = Executor(
             catalog=catalog,

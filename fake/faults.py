@@ -72,6 +72,11 @@ class Faults:
     # server's `step_delay_s`.
     progress_step_delay_s: float | None = None
 
+    # Add fresh uniform noise of ±N 8-bit levels to every pixel of every saved video frame and
+    # image, drawn anew for each file: re-renders then differ like a GPU's non-deterministic
+    # kernels make them differ (for `comfyreel calibrate`). 0 = the exact, deterministic pixels.
+    pixel_noise: int = 0
+
     # --- /view ---------------------------------------------------------------------------------
     # Throttle /view downloads to this many bytes per second. None = full speed.
     view_bytes_per_s: float | None = None

@@ -94,6 +94,14 @@ def audio_samples(key: str, seconds: float, rate: int = AUDIO_RATE, channels: in
     return out
 
 
+def add_noise(pixels: np.ndarray, levels: int, rng: np.random.Generator | None) -> np.ndarray:
+    """*pixels* plus uniform integer noise in [−levels, levels], clipped to 0..255 (a no-op for 0)."""
+    if levels <= 0 or rng is None:
+        return pixels
+    noisy = pixels.astype(np.int16) + rng.integers(-levels, levels + 1, size=pixels.shape, dtype=np.int16)
+    return np.clip(noisy, 0, 255).astype(np.uint8)
+
+
 def write_mp4(
     path: Path,
     key: str,
@@ -104,13 +112,18 @@ def write_mp4(
     audio_key: str | None = None,
     audio_seconds: float | None = None,
     color: int | None = None,
+    noise: int = 0,
 ) -> None:
-    """Encode an h264 (yuv420p) mp4, plus an AAC stream when *audio_key* is given."""
+    """Encode an h264 (yuv420p) mp4, plus an AAC stream when *audio_key* is given.
+
+    ``noise`` > 0 adds fresh random ±noise-level noise to every plane (see ``Faults.pixel_noise``).
+    """
     import av
 
     width, height = max(2, width - width % 2), max(2, height - height % 2)
     rate = Fraction(fps).limit_denominator(1001) if fps > 0 else Fraction(24)
     pattern = Pattern(key, width, height, color)
+    rng = np.random.default_rng() if noise > 0 else None  # fresh entropy: every file differs
     path.parent.mkdir(parents=True, exist_ok=True)
     with av.open(str(path), mode="w", format="mp4") as container:
         video = container.add_stream("libx264", rate=rate)
@@ -121,7 +134,7 @@ def write_mp4(
             astream = container.add_stream("aac", rate=AUDIO_RATE)
             astream.layout = "stereo"
         for i in range(frames):
-            frame = av.VideoFrame.from_ndarray(pattern.yuv420(i), format="yuv420p")
+            frame = av.VideoFrame.from_ndarray(add_noise(pattern.yuv420(i), noise, rng), format="yuv420p")
             frame.pts = i
             for packet in video.encode(frame):
                 container.mux(packet)
@@ -191,9 +204,19 @@ def png_bytes(pixels: np.ndarray) -> bytes:
     )
 
 
-def write_png(path: Path, key: str, width: int, height: int, index: int, color: int | None = None) -> None:
+def write_png(
+    path: Path,
+    key: str,
+    width: int,
+    height: int,
+    index: int,
+    color: int | None = None,
+    noise: int = 0,
+) -> None:
     path.parent.mkdir(parents=True, exist_ok=True)
-    path.write_bytes(png_bytes(Pattern(key, width, height, color).frame(index)))
+    pixels = Pattern(key, width, height, color).frame(index)
+    rng = np.random.default_rng() if noise > 0 else None
+    path.write_bytes(png_bytes(add_noise(pixels, noise, rng)))
 
 
 def write_animated(

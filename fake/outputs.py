@@ -20,6 +20,7 @@ from pathlib import Path
 from typing import Any
 
 from comfyreel.fake import media
+from comfyreel.fake.faults import Faults
 from comfyreel.fake.semantics import Semantics, Stream
 
 DEFAULT_UI_KEYS = {"VHS_VideoCombine": "gifs"}
@@ -74,7 +75,14 @@ def save_path(prefix: str, root: Path, width: int = 0, height: int = 0) -> tuple
 class Saver:
     """Writes the files of output nodes and returns their UI dicts."""
 
-    def __init__(self, output_dir: Path, temp_dir: Path, ui_keys: dict[str, str] | None = None) -> None:
+    def __init__(
+        self,
+        output_dir: Path,
+        temp_dir: Path,
+        ui_keys: dict[str, str] | None = None,
+        faults: Faults | None = None,
+    ) -> None:
+        self.faults = faults
         self.output_dir = output_dir
         self.temp_dir = temp_dir
         self.ui_keys = {**DEFAULT_UI_KEYS, **(ui_keys or {})}
@@ -123,6 +131,10 @@ class Saver:
                     return await self._images(prefix, stream, self.output_dir, "output")
         return None
 
+    def _noise(self) -> int:
+        """``Faults.pixel_noise`` at the moment of saving (0: the exact, deterministic pixels)."""
+        return self.faults.pixel_noise if self.faults is not None else 0
+
     def _first(self, semantics: Semantics, node_id: str, names: tuple[str, ...]) -> Stream | None:
         for name in names:
             stream = semantics.linked(node_id, name)
@@ -137,7 +149,14 @@ class Saver:
         for index in range(stream.frames):
             name = f"{filename.replace('%batch_num%', str(index))}_{counter:05}_.png"
             await asyncio.to_thread(
-                media.write_png, folder / name, stream.key, stream.width, stream.height, index, stream.color
+                media.write_png,
+                folder / name,
+                stream.key,
+                stream.width,
+                stream.height,
+                index,
+                stream.color,
+                self._noise(),
             )
             results.append({"filename": name, "subfolder": subfolder, "type": type_})
             counter += 1
@@ -158,6 +177,7 @@ class Saver:
             stream.audio_key,
             stream.audio_seconds,
             stream.color,
+            self._noise(),
         )
         entry: dict[str, Any] = {"filename": name, "subfolder": subfolder, "type": "output"}
         if animated:
