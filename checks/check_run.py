@@ -26,6 +26,7 @@ from comfyreel.checks.golden import (
     remove_file,
 )
 from comfyreel.checks.media import probe
+from comfyreel.checks.provenance import describe_changes, provenance
 from comfyreel.checks.tolerances import Tolerances
 from comfyreel.compiler.errors import InputError
 from comfyreel.runner.errors import CheckError
@@ -82,6 +83,7 @@ class RunCheck:
     outputs: list[OutputCheck] = field(default_factory=list)
     problems: list[Reason] = field(default_factory=list)  # run-level failures
     notes: list[str] = field(default_factory=list)
+    changed: list[str] = field(default_factory=list)  # what differs from the run that made the golden
     changes: list[GoldenChange] = field(default_factory=list)
     updated: bool = False
 
@@ -115,6 +117,7 @@ class RunCheck:
             "updated": self.updated,
             "problems": [p.to_dict() for p in self.problems],
             "notes": list(self.notes),
+            "changed_since_golden": list(self.changed),
             "outputs": [o.to_dict() for o in self.outputs],
             "changes": [c.to_dict() for c in self.changes],
             "tolerances": self.tolerances.to_dict(),
@@ -133,6 +136,9 @@ class RunCheck:
             else:
                 lines.append(f"  {o.name}: {o.status}" + (f" — {o.message}" if o.message else ""))
         lines += [f"  note: {n}" for n in self.notes]
+        if self.changed and not self.updated:
+            lines.append("  changed since the golden was recorded:")
+            lines += [f"    - {line}" for line in self.changed]
         lines += [f"  golden {c.describe()}" for c in self.changes]
         if any(o.status == MISSING_GOLDEN for o in self.outputs):
             lines.append(f"  to record the goldens: {self.update_command()}")
@@ -178,7 +184,9 @@ def _run_problems(rc: RunCheck, meta: GoldenMeta | None) -> None:
     graph = rc.run_dir / (m.graph.path or GRAPH_NAME)
     if graph.is_file() and sha256_file(graph) != m.graph.sha256:
         rc.notes.append(f"{graph.name} does not match the sha256 in the manifest (edited after the run?)")
-    if meta is not None:
+    if meta is not None and meta.provenance:
+        rc.changed = describe_changes(meta.provenance, provenance(m, rc.run_dir))
+    if meta is not None and not rc.changed:  # an older golden.json: only the hashes to compare
         for label, old, new in (
             ("recipe", meta.recipe_sha256, m.recipe.sha256 if m.recipe else None),
             ("graph", meta.graph_sha256, m.graph.sha256),
@@ -205,7 +213,7 @@ def check_run(
     meta = GoldenMeta.load(folder)
     tol = resolve_tolerances(manifest, meta, overrides, folder)
     rc = RunCheck(run_dir=run_dir, golden_root=golden_root, stem=stem, manifest=manifest, tolerances=tol)
-    claim = _foreign_claim(rc, meta)
+    claim = foreign_claim(manifest, meta, folder)
     if claim is not None:
         if update:
             raise claim
@@ -258,18 +266,18 @@ def check_run(
     return rc
 
 
-def _foreign_claim(rc: RunCheck, meta: GoldenMeta | None) -> InputError | None:
-    """An error when the golden folder was recorded from another recipe file with the same name."""
-    mine = recipe_file(rc.manifest)
+def foreign_claim(manifest: Manifest, meta: GoldenMeta | None, folder: Path) -> InputError | None:
+    """An error when the golden *folder* was recorded from another recipe file with the same name."""
+    mine = recipe_file(manifest)
     theirs = meta.recipe_file if meta is not None else None
     if not mine or not theirs or mine == theirs:
         return None
     return InputError(
-        f"golden {rc.stem!r} belongs to recipe file {theirs}, but this run is from {mine} "
-        f"(both are named {rc.stem!r})",
-        anchor=str(rc.golden_dir / "golden.json"),
+        f"golden {folder.name!r} belongs to recipe file {theirs}, but this run is from {mine} "
+        f"(both are named {folder.name!r})",
+        anchor=str(folder / "golden.json"),
         hint=f"give one of the recipes its own `name:`; if {theirs} was renamed to {mine}, "
-        f"delete {rc.golden_dir} and record the golden again",
+        f"delete {folder} and record the golden again",
     )
 
 
@@ -321,6 +329,7 @@ def _update(rc: RunCheck, meta: GoldenMeta) -> None:
 
     meta.outputs = new_outputs
     meta.recipe_name, meta.recipe_file = rc.stem, recipe_file(m)
+    meta.provenance = provenance(m, rc.run_dir)
     meta.recipe_sha256 = m.recipe.sha256 if m.recipe else None
     meta.graph_sha256 = m.graph.sha256
     meta.object_info_sha256 = m.object_info.sha256 if m.object_info else None

@@ -143,6 +143,7 @@ def _recipe_view(rc: RunCheck) -> dict[str, Any]:
         "golden_dir": str(rc.golden_dir),
         "problems": [p.message for p in rc.problems],
         "notes": rc.notes,
+        "changed": rc.changed,
         "changes": [c.describe() for c in rc.changes],
         "update_command": rc.update_command()
         if any(o.status == "missing_golden" for o in rc.outputs)
