@@ -54,7 +54,7 @@ def test_recipe_run_golden_check_and_html(
     )
     assert code == 1
     out = capsys.readouterr().out
-    assert "REGRESSION" in out and "graph changed since the goldens were recorded" in out
+    assert "REGRESSION" in out and "changed since the golden was recorded" in out and "seed 1 → 2" in out
     text = html.read_text()
     assert "data:image/jpeg;base64," in text and "data:image/png;base64," in text
     assert "tiny" in text and "FAIL" in text and "<failure" in junit.read_text()
