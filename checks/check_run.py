@@ -83,6 +83,7 @@ class RunCheck:
     outputs: list[OutputCheck] = field(default_factory=list)
     problems: list[Reason] = field(default_factory=list)  # run-level failures
     notes: list[str] = field(default_factory=list)
+    warnings: list[str] = field(default_factory=list)  # e.g. a golden made by a non-repeatable server
     changed: list[str] = field(default_factory=list)  # what differs from the run that made the golden
     changes: list[GoldenChange] = field(default_factory=list)
     updated: bool = False
@@ -117,6 +118,7 @@ class RunCheck:
             "updated": self.updated,
             "problems": [p.to_dict() for p in self.problems],
             "notes": list(self.notes),
+            "warnings": list(self.warnings),
             "changed_since_golden": list(self.changed),
             "outputs": [o.to_dict() for o in self.outputs],
             "changes": [c.to_dict() for c in self.changes],
@@ -136,6 +138,7 @@ class RunCheck:
             else:
                 lines.append(f"  {o.name}: {o.status}" + (f" — {o.message}" if o.message else ""))
         lines += [f"  note: {n}" for n in self.notes]
+        lines += [f"  warning: {w}" for w in self.warnings]
         if self.changed and not self.updated:
             lines.append("  changed since the golden was recorded:")
             lines += [f"    - {line}" for line in self.changed]
@@ -186,6 +189,15 @@ def _run_problems(rc: RunCheck, meta: GoldenMeta | None) -> None:
         rc.notes.append(f"{graph.name} does not match the sha256 in the manifest (edited after the run?)")
     if meta is not None and meta.provenance:
         rc.changed = describe_changes(meta.provenance, provenance(m, rc.run_dir))
+        flags = (meta.provenance.get("server") or {}).get("flags")
+        if isinstance(flags, list):
+            from comfyreel.runner.launch import unrepeatable
+
+            rc.warnings += [
+                f"the golden was made by a ComfyUI started {why}: regenerate it on a server started "
+                "with --deterministic --disable-metadata and no --fast (README: repeatable renders)"
+                for why in unrepeatable(flags)
+            ]
     if meta is not None and not rc.changed:  # an older golden.json: only the hashes to compare
         for label, old, new in (
             ("recipe", meta.recipe_sha256, m.recipe.sha256 if m.recipe else None),

@@ -144,6 +144,7 @@ def _recipe_view(rc: RunCheck) -> dict[str, Any]:
         "problems": [p.message for p in rc.problems],
         "notes": rc.notes,
         "changed": rc.changed,
+        "warnings": rc.warnings,
         "changes": [c.describe() for c in rc.changes],
         "update_command": rc.update_command()
         if any(o.status == "missing_golden" for o in rc.outputs)

@@ -210,7 +210,8 @@ class RecipeItem(pytest.Item):
                 hint="give each recipe its own `name:` (the golden folder is the recipe's name)",
             )
         timeout = config.getoption("comfy_timeout")
-        options = RunOptions(timeout_s=timeout) if timeout else RunOptions()
+        # cache busted: a regression render that reuses cached node outputs would test nothing
+        options = RunOptions(timeout_s=timeout, bust_cache=True) if timeout else RunOptions(bust_cache=True)
         out_dir = _scratch_dir(config, f"comfyreel-{self.name}")
         result = run_recipe(self.path, server_url=_server_url(config), out_dir=out_dir, options=options)
         self.user_properties.append(("comfyreel_run_dir", str(result.run_dir)))

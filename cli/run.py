@@ -174,6 +174,10 @@ def run_command(
     ) as local:
         for line in local.import_errors:
             sys.stderr.write(f"warning: ComfyUI: {line}\n")
+        from comfyreel.runner.launch import unrepeatable
+
+        for why in unrepeatable(local.flags):
+            sys.stderr.write(f"warning: ComfyUI launched {why}: re-renders may not repeat\n")
         options.launch_flags = local.flags
         return _execute(target, local.url, out, options, as_json, sets, strict)
 

@@ -22,6 +22,9 @@ from comfyreel.fake.outputs import Saver
 from comfyreel.fake.state import MAXIMUM_HISTORY_SIZE, Device, History, PromptQueue
 
 VERSIONS = ("0.3.64", "0.8.0")
+#: Flags the fake reports in its argv: its pixels are deterministic and its files carry no prompt
+#: metadata, like a ComfyUI started with these (it does cache between prompts: no --cache-none).
+REPEATABLE_ARGV = ("--deterministic", "--disable-metadata")
 _VERSION_INFO = {
     "0.3.64": {"os": "posix", "frontend": "1.27.10", "templates": "0.1.95", "features_extension": False},
     "0.8.0": {"os": "linux", "frontend": "1.35.9", "templates": "0.7.67", "features_extension": True},
@@ -179,8 +182,9 @@ class Core:
                 "python_version": sys.version,
                 "pytorch_version": "2.13.0+cu128",
                 "embedded_python": False,
-                # argv[0] marks the fake (a real server says main.py): manifests and reports show it
-                "argv": [FAKE_ARGV0, "--listen", "127.0.0.1", "--port", "8188"],
+                # argv[0] marks the fake (a real server says main.py): manifests and reports show it;
+                # its flags say it renders like a server started for repeatable renders would
+                "argv": [FAKE_ARGV0, "--listen", "127.0.0.1", "--port", "8188", *REPEATABLE_ARGV],
             },
             "devices": [self.device.stats()],
         }

@@ -6,6 +6,15 @@ The command line is ``python main.py --listen 127.0.0.1 --port <free> --output-d
 that builds caches can take minutes, see runpod-workers/worker-comfyui#197); the overall deadline is
 configurable. If the process exits first, its log tail is in the error.
 
+Repeatable renders (``REPEATABLE_FLAGS``, always added): ``--deterministic`` (PyTorch's deterministic
+algorithms, ``torch.use_deterministic_algorithms(True, warn_only=True)`` in comfy/model_management.py),
+``--disable-metadata`` (no prompt JSON inside saved files, so identical pixels give identical bytes)
+and ``--cache-none`` (no node outputs reused between prompts), and never ``--fast`` (untested
+optimisations that may change pixels). All four exist in ComfyUI 0.3.64 and 0.8.0 (comfy/cli_args.py:
+``--deterministic`` lines 140 / 155, ``--fast`` 148 / 163, ``--disable-metadata`` 157 / 174,
+``--cache-none`` 107 / 114). ``--cache-none`` is left out when the caller passes another ``--cache-*``
+flag (ComfyUI makes them mutually exclusive); ``--fast`` from the caller is kept but reported.
+
 Low-VRAM flags (``PROFILE_FLAGS["rtx4060-8gb"]``): ``--novram``. Comfy-Org/ComfyUI#12047 measured the
 LTX-2 19B fp8 template OOMing with ``--normalvram --reserve-vram 0`` even on 24 GB, while ``--novram``
 passed with a 6.74 GB peak, under an 8 GB card's budget (slower: 211 s vs 34 s). ``--lowvram`` still
@@ -33,6 +42,7 @@ PROFILE_FLAGS: dict[str, tuple[str, ...]] = {
     "rtx4060-8gb": ("--novram",),
     "default": (),
 }
+REPEATABLE_FLAGS: tuple[str, ...] = ("--deterministic", "--disable-metadata", "--cache-none")
 IMPORT_ERROR_PATTERNS = (re.compile(r"IMPORT FAILED"), re.compile(r"Cannot import "))
 
 
@@ -110,10 +120,27 @@ def command(
         "--temp-directory",
         str(run_dir / "comfy-temp"),
         "--disable-auto-launch",
+        *(f for f in REPEATABLE_FLAGS if not (f.startswith("--cache-") and _sets_cache(extra))),
         *PROFILE_FLAGS.get(profile or "default", ()),
         *extra,
     ]
     return [python or sys.executable, str(comfyui_dir / "main.py"), *flags]
+
+
+def _sets_cache(flags: Sequence[str]) -> bool:
+    return any(f.startswith("--cache-") for f in flags)
+
+
+def unrepeatable(flags: Sequence[str]) -> list[str]:
+    """Why renders of a server started with *flags* may not repeat: one phrase per flag, naming it."""
+    out = []
+    if "--deterministic" not in flags:
+        out.append("without --deterministic (PyTorch may pick non-deterministic kernels)")
+    if any(f == "--fast" or f.startswith("--fast=") for f in flags):
+        out.append("with --fast (untested optimisations that change pixels)")
+    if "--disable-metadata" not in flags:
+        out.append("without --disable-metadata (saved files embed the prompt, so their bytes differ)")
+    return out
 
 
 def launch(

@@ -54,6 +54,7 @@ class ServerInfo(_Model):
     custom_nodes: list[str] = Field(default_factory=list)
     launch_flags: list[str] | None = None  # set when comfyreel launched the server
     fake: bool = False  # comfyreel's fake ComfyUI (deterministic test media, no GPU): not a real render
+    argv: list[str] | None = None  # the server's command line as /system_stats reports it
 
 
 class NodeTiming(_Model):

@@ -130,6 +130,7 @@ def server_record(
 ) -> dict[str, Any]:
     """Manifest ``server`` (``ServerInfo``) from a /system_stats answer (types checked by http)."""
     system = stats.get("system") or {}
+    argv = system.get("argv")
     return {
         "url": url,
         "comfyui_version": system.get("comfyui_version"),
@@ -140,6 +141,7 @@ def server_record(
         "custom_nodes": list(custom_nodes),
         "launch_flags": launch_flags,
         "fake": _is_fake(system.get("argv")),
+        "argv": argv if isinstance(argv, list) and all(isinstance(a, str) for a in argv) else None,
     }
 
 

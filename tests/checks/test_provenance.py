@@ -98,3 +98,27 @@ def test_bare_graphs_compare_loras_and_seeds() -> None:
     old = {"loras": {"style.safetensors": 0.8}, "seeds": {"3.seed": 7}}
     new = {"loras": {}, "seeds": {"3.seed": 8}}
     assert describe_changes(old, new) == ["LoRA style.safetensors 0.8 → removed", "seed 3.seed 7 → 8"]
+
+
+def test_check_warns_when_the_golden_was_made_unrepeatably(tmp_path: Path, clips, make_run_dir) -> None:
+    graph = _graph("ltx-2b.safetensors", "comfyreel/aaaa.png")
+    good = tmp_path / "good"
+    check_run(
+        _set_run(
+            make_run_dir({"9-0": clips["golden"]}), graph, "0.3.64", ["--deterministic", "--disable-metadata"]
+        ),
+        good,
+        update=True,
+    )
+    assert (
+        check_run(_set_run(make_run_dir({"9-0": clips["golden"]}), graph, "0.3.64", None), good).warnings
+        == []
+    )
+    bad = tmp_path / "bad"
+    check_run(_set_run(make_run_dir({"9-0": clips["golden"]}), graph, "0.3.64", ["--fast"]), bad, update=True)
+    rc = check_run(_set_run(make_run_dir({"9-0": clips["golden"]}), graph, "0.3.64", ["--fast"]), bad)
+    assert rc.ok and len(rc.warnings) == 3
+    text = "\n".join(rc.summary_lines())
+    for phrase in ("without --deterministic", "with --fast", "without --disable-metadata"):
+        assert f"warning: the golden was made by a ComfyUI started {phrase}" in text
+    assert rc.to_dict()["warnings"] == rc.warnings

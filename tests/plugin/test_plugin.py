@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import contextlib
+import json
 import subprocess
 import sys
 
@@ -197,9 +198,11 @@ def test_dotted_recipe_files_are_two_tests_with_two_goldens(pytester: pytest.Pyt
         (pytester.path / "recipes" / f"{name}.yaml").write_text(text)
     pytester.runpytest("--comfy-fake", "--update-golden").assert_outcomes(passed=2)
     assert sorted(p.name for p in (pytester.path / "goldens").iterdir()) == ["clip.v1", "clip.v2"]
-    result = pytester.runpytest("--comfy-fake", "-v")
+    result = pytester.runpytest("--comfy-fake", "-v", f"--basetemp={pytester.path / 'bt'}")
     result.assert_outcomes(passed=2)
     result.stdout.fnmatch_lines(["*clip.v1.yaml::clip.v1 PASSED*", "*clip.v2.yaml::clip.v2 PASSED*"])
+    manifests = list((pytester.path / "bt").rglob("manifest.json"))
+    assert manifests and all(json.loads(m.read_text())["cache_bust"] for m in manifests)  # busted
 
 
 def test_two_recipes_claiming_one_name_fail_with_the_fix(pytester: pytest.Pytester) -> None:

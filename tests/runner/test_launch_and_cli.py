@@ -25,6 +25,9 @@ FAKE_MAIN = textwrap.dedent(
     p.add_argument("--output-directory"); p.add_argument("--temp-directory")
     p.add_argument("--disable-auto-launch", action="store_true")
     p.add_argument("--novram", action="store_true")
+    for flag in ("--deterministic", "--disable-metadata", "--cache-none"):  # ComfyUI's own flags
+        p.add_argument(flag, action="store_true")
+    p.add_argument("--cache-lru", type=int); p.add_argument("--fast", nargs="*")
     args = p.parse_args()
     assert args.listen == "127.0.0.1" and args.disable_auto_launch
     print("Cannot import /x/custom_nodes/broken module for custom nodes: No module named 'cv3'", flush=True)
