@@ -22,11 +22,11 @@ _UPLOADED = {("LoadImage", "image"), ("LoadVideo", "file"), ("LoadAudio", "audio
 
 def _unlisted(ctx: Context, view: NodeView, name: str, spec: InputSpec) -> bool:
     """True when the schema's list cannot be trusted to name the installed files."""
-    if not spec.choices:
-        return True
     value = view.inputs.get(name) if isinstance(view.inputs, dict) else None
     if (view.class_type, name) in _UPLOADED and isinstance(value, str) and value.startswith(SUBFOLDER + "/"):
         return True  # a compiled input file: uploaded by the runner, not yet in the server's list
+    if not spec.choices:  # a live server listing no files for a model folder really has none
+        return not (ctx.schema.live and folder_for(view.class_type, name) is not None)
     if ctx.schema.live or folder_for(view.class_type, name) is None:
         return False
     return not any(looks_like_model_file(c) for c in spec.choices)
@@ -43,6 +43,15 @@ def combo_value(ctx: Context, view: NodeView) -> Iterator[Hit]:
     """A combo value that is not one of the listed options."""
     for name, value, spec in _combo_values(view):
         if value in spec.choices or _unlisted(ctx, view, name, spec):
+            continue
+        if not spec.choices:
+            folders = folder_for(view.class_type, name) or ("",)
+            yield Hit(
+                view.id,
+                name,
+                f"{json.dumps(value)}: the server lists no models/{folders[0]} files",
+                f"install {value} into the server's models/{folders[0]}/ folder",
+            )
             continue
         options = [str(c) for c in spec.choices]
         near = closest(str(value), options)

@@ -111,6 +111,14 @@ def test_a_node_only_one_server_has_goes_only_there(engine, fleet, tmp_path):
     assert not lora_ids & {pid for f in reduced for pid in prompt_ids(f)}
 
 
+def test_a_server_without_the_model_files_gets_no_job(fleet, tmp_path):
+    stocked, empty = fleet(2, per=[{}, {"models": []}])  # `empty` lists no model files at all
+    jobs = make_jobs([write_recipe(tmp_path, PLAIN, "plain.yaml")], ["seed=1..4"])
+    outcomes = dispatch(jobs, [stocked, empty], tmp_path / "out", per_server=1)
+    assert [o.server for o in outcomes] == [stocked.url] * 4
+    assert prompt_ids(empty) == []
+
+
 def test_no_server_with_the_node_fails_once_without_retry(fleet, tmp_path):
     fakes = fleet(2, object_info=schema_without("LoraLoaderModelOnly"))
     jobs = make_jobs([write_recipe(tmp_path, SWEEP, "sweep.yaml")], ["seed=1", "loras.0.strength=0.4"])

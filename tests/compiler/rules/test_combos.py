@@ -117,6 +117,16 @@ def test_builtin_only_list_is_treated_as_unlisted(pinned) -> None:
     assert one(run(graph, live), "combo-value").input == "vae_name"  # a live server lists its files
 
 
+def test_live_server_listing_no_model_files_is_an_error(pinned) -> None:
+    graph = _checkpoint("ltx.safetensors")  # the snapshot (taken without models) lists no checkpoints
+    assert one(run(graph, pinned), "model-unchecked").input == "ckpt_name"
+    live = ObjectInfo.from_data(dict(pinned.raw), source="http://x/object_info", live=True)
+    finding = one(run(graph, live), "combo-value")  # ComfyUI 0.3.64 answered HTTP 400 for exactly this
+    assert finding.message == '"ltx.safetensors": the server lists no models/checkpoints files'
+    assert finding.fix == "install ltx.safetensors into the server's models/checkpoints/ folder"
+    assert not only(run(graph, live), "model-unchecked")
+
+
 def test_input_file_combo_stays_unchecked_even_with_inventory(pinned) -> None:
     graph = {
         "1": {"class_type": "LoadImage", "inputs": {"image": "cat.png"}},
