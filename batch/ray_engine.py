@@ -35,6 +35,24 @@ def resource_name(url: str) -> str:
     return "comfyui_" + re.sub(r"[^A-Za-z0-9_.-]", "_", f"{parts.hostname}_{port}")
 
 
+def local_cluster(servers: list[str], per_server: int) -> dict[str, Any]:
+    """``ray.init`` arguments for a local instance: one resource per server, and enough CPUs.
+
+    The CPU count matters although render tasks ask for none: Ray keeps about that many idle
+    workers, so with fewer CPUs than concurrent renders it would kill and restart worker processes
+    (each re-importing comfyreel) between tasks.
+    """
+    import os
+
+    slots = len(servers) * per_server
+    return {
+        "include_dashboard": False,
+        "log_to_driver": False,
+        "num_cpus": max(os.cpu_count() or 1, slots),
+        "resources": {resource_name(url): float(per_server) for url in servers},
+    }
+
+
 def _ray() -> Any:
     try:
         import ray
@@ -100,8 +118,7 @@ def run_ray(
         if address:
             ray.init(address=address, log_to_driver=False)
         else:
-            resources = {resource_name(s.url): float(options.per_server) for s in states}
-            ray.init(include_dashboard=False, log_to_driver=False, resources=resources)
+            ray.init(**local_cluster(servers, options.per_server))
     try:
         outcomes = RayDispatcher(jobs, states, out, options, on_event).run()
     finally:

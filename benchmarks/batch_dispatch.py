@@ -104,14 +104,10 @@ def measure(engine: str, urls: list[str], jobs_n: int, first_seed: int, out: Pat
     states = [ServerState(url) for url in urls]
     if engine == "ray":
         import ray
-        from comfyreel.batch.ray_engine import RayDispatcher, resource_name
+        from comfyreel.batch.ray_engine import RayDispatcher, local_cluster
 
         t = time.perf_counter()
-        ray.init(
-            include_dashboard=False,
-            log_to_driver=False,
-            resources={resource_name(u): float(options.per_server) for u in urls},
-        )
+        ray.init(**local_cluster(urls, options.per_server))
         print(f"  ray.init: {time.perf_counter() - t:.1f} s (not counted in the makespan)")
         dispatcher: Dispatcher = RayDispatcher(jobs, states, out, options)
     else:
@@ -135,6 +131,8 @@ def measure(engine: str, urls: list[str], jobs_n: int, first_seed: int, out: Pat
         "efficiency": ideal / makespan,
         "sched_ms": thread_cpu / jobs_n * 1000,
         "proc_ms": cpu / jobs_n * 1000,
+        "job_s": sum(o.seconds for o in outcomes) / len(outcomes),
+        "busy_s": busy / jobs_n,
     }
 
 
@@ -144,8 +142,9 @@ def main() -> None:
     parser.add_argument("--servers", type=int, default=4)
     parser.add_argument("--node-delay", type=float, default=0.02)
     parser.add_argument("--no-ray", action="store_true")
+    parser.add_argument("--ray-only", action="store_true")
     args = parser.parse_args()
-    engines = ["local"]
+    engines = ["local"] if not args.ray_only else []
     if not args.no_ray:
         try:
             import ray  # noqa: F401
@@ -168,11 +167,14 @@ def main() -> None:
             for proc in procs:
                 proc.wait(timeout=30)
     print(f"\n{args.jobs} jobs, {args.servers} servers, node delay {args.node_delay} s")
-    print("engine | makespan s | ideal s | efficiency ratio | scheduler CPU ms/job | process CPU ms/job")
+    print(
+        "engine | makespan s | ideal s | efficiency ratio | scheduler CPU ms/job | process CPU ms/job"
+        " | job wall s (driver) | server busy s/job"
+    )
     for engine, r in results.items():
         print(
             f"{engine} | {r['makespan']:.2f} | {r['ideal']:.2f} | {r['efficiency']:.3f} | "
-            f"{r['sched_ms']:.2f} | {r['proc_ms']:.2f}"
+            f"{r['sched_ms']:.2f} | {r['proc_ms']:.2f} | {r['job_s']:.2f} | {r['busy_s']:.2f}"
         )
     for engine, r in results.items():
         verdict = "PASS" if r["efficiency"] >= 0.9 else "MISS"

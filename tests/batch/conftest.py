@@ -33,11 +33,10 @@ def ray_ports() -> Iterator[list[int]]:
     if not os.environ.get("COMFYREEL_RAY_TESTS"):
         pytest.skip("Ray runs are opt-in: COMFYREEL_RAY_TESTS=1 (ray.init takes over a minute on 2 cores)")
     ray = pytest.importorskip("ray", reason="needs the ray extra: pip install 'comfyreel[ray]'")
-    from comfyreel.batch.ray_engine import resource_name
+    from comfyreel.batch.ray_engine import local_cluster
 
     ports = [_free_port() for _ in range(RAY_SERVERS)]
-    resources = {resource_name(f"http://127.0.0.1:{p}"): float(PER_SERVER) for p in ports}
-    ray.init(include_dashboard=False, log_to_driver=False, resources=resources)
+    ray.init(**local_cluster([f"http://127.0.0.1:{p}" for p in ports], PER_SERVER))
     yield ports
     ray.shutdown()
 
