@@ -44,8 +44,8 @@ def keyframe(path: Path) -> str | None:
         size = analysis_size(video.width, video.height, THUMB_WIDTH)
         middle = max(0, (video.frames or 1) // 2)
         chosen = None
-        for chosen_index, (_, thumb) in enumerate(iter_frames(path, (8, 8), rgb_size=size)):
-            chosen = thumb
+        for chosen_index, frame in enumerate(iter_frames(path, (8, 8), rgb_size=size)):
+            chosen = frame.thumb
             if chosen_index >= middle:
                 break
         return data_uri(chosen)

@@ -97,16 +97,21 @@ Transform = Callable[[dict[str, Any]], tuple[dict[str, Any], list[Problem], Mapp
 
 def load_recipe(path: str | Path, *, strict: bool = False) -> LoadedRecipe:
     """Read and check the recipe file at *path*."""
-    source = str(path)
+    return _load(
+        read_recipe_bytes(path), source=str(path), strict=strict, base_dir=Path(path).resolve().parent
+    )
+
+
+def read_recipe_bytes(path: str | Path) -> bytes:
+    """The recipe file's bytes, or an InputError naming the file."""
     try:
-        raw = Path(path).read_bytes()
+        return Path(path).read_bytes()
     except OSError as exc:
         raise InputError(
             f"cannot read recipe: {exc.strerror or exc}",
-            anchor=source,
+            anchor=str(path),
             hint="check the path; recipes are .yaml, .yml or .json files",
         ) from None
-    return _load(raw, source=source, strict=strict, base_dir=Path(path).resolve().parent)
 
 
 def load_recipe_text(

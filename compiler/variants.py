@@ -25,8 +25,8 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
-from comfyreel.compiler.errors import InputError, RecipeError, UsageError
-from comfyreel.compiler.loader import LoadedRecipe, _load, _parse
+from comfyreel.compiler.errors import RecipeError, UsageError
+from comfyreel.compiler.loader import LoadedRecipe, _load, _parse, read_recipe_bytes
 from comfyreel.compiler.recipe_checks import Problem
 
 MAX_VARIANTS = 10_000  # a typo like seed=1..100000000 must fail, not fill the disk
@@ -102,14 +102,7 @@ def load_variants(
 ) -> list[LoadedRecipe]:
     """Every variant of the recipe at *path* (one, unnamed, without matrix or --set), each fully checked."""
     source = str(path)
-    try:
-        raw = Path(path).read_bytes()
-    except OSError as exc:
-        raise InputError(
-            f"cannot read recipe: {exc.strerror or exc}",
-            anchor=source,
-            hint="check the path; recipes are .yaml, .yml or .json files",
-        ) from None
+    raw = read_recipe_bytes(path)
     base_dir = Path(path).resolve().parent
     settings = [s if isinstance(s, Setting) else parse_set(s) for s in sets]
     matrix = _matrix(raw, source)

@@ -256,25 +256,18 @@ class _Run:
 
     def submit(self, graph: Graph) -> None:
         assert self.ws is not None
-        if self.options.attach:  # already on the server: follow it, never queue it twice
-            self.submitted = True
-            self.emit(
-                "submitted",
-                prompt_id=self.prompt_id,
-                client_id=self.client_id,
-                url=self.server.url,
-                nodes=len(graph),
-                attached=True,
-            )
-            return
+        attached = {"attached": True} if self.options.attach else {}
         self.emit(
             "submitted",
             prompt_id=self.prompt_id,
             client_id=self.client_id,
             url=self.server.url,
             nodes=len(graph),
+            **attached,
         )
         self.submitted = True
+        if self.options.attach:  # already on the server: follow it, never queue it twice
+            return
         try:
             accepted = http.post_prompt(
                 self.server, graph.canonical(), client_id=self.client_id, prompt_id=self.prompt_id
