@@ -83,6 +83,13 @@ def _stream_seconds(stream: Any, container: Any) -> float | None:
     return None
 
 
+def _animated_webp(path: Path) -> bool:
+    """A RIFF/WEBP file with an ``ANIM`` chunk (it follows ``VP8X`` at the start)."""
+    with path.open("rb") as handle:
+        head = handle.read(64)
+    return head[:4] == b"RIFF" and head[8:12] == b"WEBP" and b"ANIM" in head
+
+
 def probe(path: str | Path) -> MediaInfo:
     """Read the container and count video packets (no decoding): fast and exact for frame count."""
     import av
@@ -105,6 +112,13 @@ def probe(path: str | Path) -> MediaInfo:
             fps = float(rate) if rate else 0.0
             width, height = ctx.width, ctx.height
             if not width or not height or frames == 0:
+                if _animated_webp(path):
+                    raise MediaUnreadable(
+                        "an animated WebP (SaveAnimatedWEBP): FFmpeg, which comfyreel decodes with, "
+                        "reads no frames of an animated WebP",
+                        hint="save the clip with SaveVideo (mp4) or SaveAnimatedPNG to check it",
+                        anchor=str(path),
+                    )
                 raise MediaUnreadable("video stream has no frames or no size", anchor=str(path))
             video = VideoInfo(
                 codec=ctx.name,

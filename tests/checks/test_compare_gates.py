@@ -7,9 +7,12 @@ from __future__ import annotations
 from pathlib import Path
 
 import numpy as np
+import pytest
 from comfyreel.checks import synth
 from comfyreel.checks.compare import compare_files
 from comfyreel.checks.tolerances import Tolerances
+from comfyreel.fake.media import write_animated
+from comfyreel.runner.errors import MediaUnreadable
 
 #: Every picture gate open: only the gate under test can fail a comparison.
 OPEN = {"min_ssim": 0.0, "min_mean_ssim": 0.0, "max_delta_e": 1e6, "max_motion_diff": 1e6, "max_flicker": 1e6}
@@ -54,3 +57,14 @@ def test_audio_channel_count_is_checked(tmp_path: Path) -> None:
     c = compare_files(stereo, mono, Tolerances(audio_spectrum_db=1e6))
     assert not c.ok and codes(c) == {"audio_channels"}
     assert compare_files(_write_stereo_wav(tmp_path / "stereo2.wav", tone * 0.99), stereo).ok
+
+
+def test_animated_webp_is_refused_with_the_fix(tmp_path: Path) -> None:
+    """SaveAnimatedWEBP writes one animated .webp (as the fake now does); FFmpeg decodes none of its
+    frames, so compare says so and names the fix instead of "no frames or no size"."""
+    clip = tmp_path / "anim_00001_.webp"
+    write_animated(clip, "k", 32, 32, 4, 6.0, "webp")
+    with pytest.raises(MediaUnreadable) as info:
+        compare_files(clip, clip)
+    assert "animated WebP" in info.value.message and "SaveVideo" in (info.value.hint or "")
+    assert info.value.anchor == str(clip)
