@@ -1,7 +1,9 @@
 """Reproduce a run from its manifest: re-submit the exact ``graph.json`` it recorded.
 
-The graph file's sha256 must equal the manifest's (an edited graph is refused, not rerun),
-and the recipe text stored in the manifest travels along so the new run's manifest names
+The graph file's sha256 must equal the manifest's (an edited graph is refused, not rerun). The
+input media the manifest lists (path, sha256) are uploaded again, or skipped when the server still
+has the same bytes; a missing one is an error naming the file and the fix. The recipe text
+stored in the manifest travels along so the new run's manifest names
 the same recipe (and so the same golden folder).
 """
 
@@ -38,6 +40,10 @@ def load_for_rerun(manifest_path: str | Path) -> tuple[Manifest, Any, Any]:
     graph = Graph.load(graph_path)
     if manifest.recipe is not None:  # one name per recipe: the rerun's folder and manifest keep it
         graph.meta.update(recipe_name=manifest.recipe.name, model=manifest.recipe.model)
+    # input media travel by path and sha256: the runner finds them again (or the server's copy)
+    graph.meta["inputs"] = [
+        {"path": i.path, "name": i.name, "sha256": i.sha256, "kind": i.kind} for i in manifest.inputs
+    ]
     loaded = None
     if manifest.recipe is not None and manifest.recipe.text:
         from comfyreel.compiler.loader import load_recipe_text

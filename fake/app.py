@@ -22,6 +22,7 @@ from comfyreel.fake.core import CORE_KEY, Core
 from comfyreel.fake.hostile import hostile_middleware
 from comfyreel.fake.hub import Client
 from comfyreel.fake.state import QueueItem, now_ms
+from comfyreel.fake.uploads import store_upload
 from comfyreel.fake.validation import validate_prompt
 
 _JSON = "application/json"
@@ -268,31 +269,11 @@ async def _stream_file(request: web.Request, core: Core, path: Path) -> web.Stre
 
 
 async def post_upload_image(request: web.Request) -> web.Response:
-    """ComfyUI's /upload/image: multipart `image` (+ `subfolder`, `type`, `overwrite`)."""
+    """ComfyUI's /upload/image: multipart `image` (+ `subfolder`, `type`, `overwrite`); see uploads.py."""
     core = _core(request)
-    post = await request.post()
-    image = post.get("image")
-    type_ = str(post.get("type") or "input")
-    base = core.dir_for_type(type_)
-    if base is None or not isinstance(image, web.FileField) or not image.filename:
-        return web.Response(status=400)
-    subfolder = str(post.get("subfolder", ""))
-    folder = Path(os.path.abspath(os.path.join(base, os.path.normpath(subfolder))))
-    target = Path(os.path.abspath(folder / image.filename))
-    if os.path.commonpath((str(base), str(target))) != str(base):
-        return web.Response(status=400)
-    folder.mkdir(parents=True, exist_ok=True)
-    data = image.file.read()
-    filename = image.filename
-    if str(post.get("overwrite")) not in ("true", "1"):
-        stem, ext = os.path.splitext(filename)
-        counter = 1
-        while target.exists() and target.read_bytes() != data:  # same bytes: a duplicate, kept
-            filename = f"{stem} ({counter}){ext}"
-            target = folder / filename
-            counter += 1
-    target.write_bytes(data)
-    return web.json_response({"name": filename, "subfolder": subfolder, "type": type_})
+    post = await request.post()  # aiohttp spools file fields to a temp file, in chunks
+    dirs = {"input": core.input_dir, "temp": core.temp_dir, "output": core.output_dir}
+    return store_upload(post, {k: Path(os.path.abspath(v)) for k, v in dirs.items()}, core.uploads)
 
 
 # -- schema / info ---------------------------------------------------------------------------------
@@ -347,7 +328,7 @@ async def not_found_middleware(request: web.Request, handler: Any) -> web.Stream
 def build_app(core: Core) -> web.Application:
     """The aiohttp application of one fake server."""
     app = web.Application(
-        middlewares=[not_found_middleware, hostile_middleware], client_max_size=64 * 1024 * 1024
+        middlewares=[not_found_middleware, hostile_middleware], client_max_size=core.max_upload_size
     )
     app[CORE_KEY] = core
     routes: list[tuple[str, str, Any]] = [

@@ -20,11 +20,20 @@ from comfyreel.fake.faults import Faults
 from comfyreel.fake.hub import Hub
 from comfyreel.fake.outputs import Saver
 from comfyreel.fake.state import MAXIMUM_HISTORY_SIZE, Device, History, PromptQueue
+from comfyreel.fake.uploads import UploadLog, input_listing
 
 VERSIONS = ("0.3.64", "0.8.0")
 #: Flags the fake reports in its argv: its pixels are deterministic and its files carry no prompt
 #: metadata, like a ComfyUI started with these (it does cache between prompts: no --cache-none).
 REPEATABLE_ARGV = ("--deterministic", "--disable-metadata")
+MAX_UPLOAD_SIZE = 100 * 1024 * 1024  # ComfyUI's --max-upload-size default (100 MB), in bytes
+#: Loader nodes whose combo ComfyUI fills from the input folder: class -> (input, content kinds).
+_INPUT_LISTS = {
+    "LoadImage": ("image", ("image",)),
+    "LoadImageMask": ("image", ("image",)),
+    "LoadVideo": ("file", ("video",)),
+    "LoadAudio": ("audio", ("audio", "video")),
+}
 _VERSION_INFO = {
     "0.3.64": {"os": "posix", "frontend": "1.27.10", "templates": "0.1.95", "features_extension": False},
     "0.8.0": {"os": "linux", "frontend": "1.35.9", "templates": "0.7.67", "features_extension": True},
@@ -66,6 +75,8 @@ class Core:
         self.number = 0
         self.prompts_seen: list[Any] = []
         self.interrupts: list[InterruptRecord] = []
+        self.uploads = UploadLog()
+        self.max_upload_size = MAX_UPLOAD_SIZE
         self.queue = PromptQueue()
         self.history = History(max_history)
         self.hub = Hub(faults)
@@ -136,34 +147,34 @@ class Core:
             return None
         return candidate
 
-    def input_files(self) -> list[str]:
-        """Files under the input dir, as LoadImage lists them."""
-        root = self.input_dir
-        if not root.is_dir():
-            return []
-        return sorted(p.relative_to(root).as_posix() for p in root.rglob("*") if p.is_file())
+    def input_files(self, kinds: tuple[str, ...] = ("image",)) -> list[str]:
+        """Top-level input files of the given kinds, as ComfyUI lists them (subfolders not listed)."""
+        return input_listing(self.input_dir, kinds)
 
     def object_info(self) -> dict[str, Any]:
-        """The catalog, with LoadImage's combo listing the input files (as ComfyUI fills it)."""
+        """The catalog, with the loaders' combos listing the input files (as ComfyUI fills them)."""
         nodes = dict(self.catalog.nodes)
-        for name in ("LoadImage", "LoadImageMask"):
-            entry = nodes.get(name)
-            if entry is not None:
-                spec = entry["input"]["required"]["image"]
-                nodes[name] = {
-                    **entry,
-                    "input": {
-                        **entry["input"],
-                        "required": {**entry["input"]["required"], "image": [self.input_files(), *spec[1:]]},
-                    },
-                }
+        for class_type, (name, kinds) in _INPUT_LISTS.items():
+            entry = nodes.get(class_type)
+            if entry is None or name not in entry["input"].get("required", {}):
+                continue
+            spec = entry["input"]["required"][name]
+            files = self.input_files(kinds)
+            if spec and spec[0] == "COMBO":  # V3 form: ["COMBO", {"options": [...]}]
+                new_spec = ["COMBO", {**(spec[1] if len(spec) > 1 else {}), "options": files}]
+            else:
+                new_spec = [files, *spec[1:]]
+            nodes[class_type] = {
+                **entry,
+                "input": {**entry["input"], "required": {**entry["input"]["required"], name: new_spec}},
+            }
         return nodes
 
     def dir_for_type(self, type_: str) -> Path | None:
         return {"output": self.output_dir, "temp": self.temp_dir, "input": self.input_dir}.get(type_)
 
     def features(self) -> dict[str, Any]:
-        data: dict[str, Any] = {"supports_preview_metadata": True, "max_upload_size": 104857600}
+        data: dict[str, Any] = {"supports_preview_metadata": True, "max_upload_size": self.max_upload_size}
         if _VERSION_INFO[self.version]["features_extension"]:
             data["extension"] = {"manager": {"supports_v4": True}}
         return data

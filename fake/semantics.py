@@ -130,12 +130,11 @@ class Semantics:
         out = base
         if main is not None:
             out = replace(main, key=base.key)
-        if class_type in ("LoadImage", "LoadImageMask") and self.resolve is not None:
-            path = self.resolve(str(inputs.get("image", "")))
-            if path is not None:
-                width, height = _image_size(path)
-                digest = hashlib.sha256(path.read_bytes()).hexdigest()
-                return replace(out, key=_hash([base.key, digest]), width=width, height=height, frames=1)
+        loader = _LOADERS.get(class_type)
+        if loader is not None and self.resolve is not None:
+            path = self.resolve(str(inputs.get(loader, "")))
+            if path is not None:  # the file's bytes are part of the key: other media, other pixels
+                return _loaded(class_type, path, replace(out, key=_hash([base.key, _file_digest(path)])))
         if class_type in _LATENT_SOURCES or ("width" in inputs and "height" in inputs and main is None):
             frames = inputs.get("length", inputs.get("batch_size", 1))
             out = replace(
@@ -181,13 +180,56 @@ class Semantics:
         return out
 
 
-def _image_size(path: Path) -> tuple[int, int]:
-    """(width, height) of an image file (PyAV decodes PNG, JPEG, WebP...); 64x64 if unreadable."""
+#: Loaders whose value names an input file: class -> input.
+_LOADERS = {"LoadImage": "image", "LoadImageMask": "image", "LoadVideo": "file", "LoadAudio": "audio"}
+
+
+def _file_digest(path: Path) -> str:
+    digest = hashlib.sha256()
+    with path.open("rb") as handle:
+        while block := handle.read(1 << 20):
+            digest.update(block)
+    return digest.hexdigest()
+
+
+def _loaded(class_type: str, path: Path, out: Stream) -> Stream:
+    """Geometry of a loaded file: an image is one frame; a video its size, frames, fps and audio."""
+    facts = _probe(path)
+    if class_type == "LoadAudio":
+        return replace(out, audio_key=out.key, audio_seconds=facts.get("seconds"))
+    width, height = facts.get("width", 64), facts.get("height", 64)
+    if class_type != "LoadVideo":
+        return replace(out, width=width, height=height, frames=1)
+    fps = facts.get("fps") or out.fps
+    return replace(
+        out,
+        width=width,
+        height=height,
+        frames=max(1, int(facts.get("frames") or 1)),
+        fps=fps,
+        audio_key=out.key if facts.get("audio") else None,
+        audio_seconds=facts.get("seconds") if facts.get("audio") else None,
+    )
+
+
+def _probe(path: Path) -> dict[str, Any]:
+    """Size, frame count, fps, duration and audio presence from the container (PyAV); {} if unreadable."""
     try:
         import av
 
         with av.open(str(path)) as container:
-            ctx = container.streams.video[0].codec_context
-            return int(ctx.width), int(ctx.height)
+            facts: dict[str, Any] = {"audio": bool(container.streams.audio)}
+            if container.duration:
+                facts["seconds"] = container.duration / 1_000_000
+            if container.streams.video:
+                stream = container.streams.video[0]
+                facts.update(width=int(stream.codec_context.width), height=int(stream.codec_context.height))
+                facts["frames"] = int(stream.frames or 0) or None
+                facts["fps"] = float(stream.average_rate) if stream.average_rate else None
+            elif container.streams.audio and not facts.get("seconds"):
+                stream = container.streams.audio[0]
+                if stream.duration and stream.time_base:
+                    facts["seconds"] = float(stream.duration * stream.time_base)
+            return facts
     except Exception:
-        return 64, 64
+        return {}

@@ -20,10 +20,11 @@ from typing import Any
 from aiohttp import web
 from comfyreel.fake.app import build_app
 from comfyreel.fake.catalog import Catalog
-from comfyreel.fake.core import Core, InterruptRecord
+from comfyreel.fake.core import MAX_UPLOAD_SIZE, Core, InterruptRecord
 from comfyreel.fake.executor import Timing
 from comfyreel.fake.faults import Faults
 from comfyreel.fake.state import GIB, MAXIMUM_HISTORY_SIZE, Device
+from comfyreel.fake.uploads import UploadRecord
 
 _START_TIMEOUT_S = 15.0
 _STOP_TIMEOUT_S = 10.0
@@ -47,6 +48,7 @@ class FakeComfyUI:
         object_info: Mapping[str, dict[str, Any]] | None = None,
         vram_total: int = 8 * GIB,
         max_history: int = MAXIMUM_HISTORY_SIZE,
+        max_upload_size: int = MAX_UPLOAD_SIZE,
         host: str = "127.0.0.1",
         port: int = 0,
     ) -> None:
@@ -62,7 +64,8 @@ class FakeComfyUI:
         for every model combo; default: the LTX template models). extra_nodes: extra object_info
         entries (custom nodes). ui_keys: class_type -> UI key for custom video outputs (default
         VHS_VideoCombine -> "gifs"). object_info: replace the pinned snapshot. max_history: prune
-        /history like ComfyUI beyond this many entries (its MAXIMUM_HISTORY_SIZE, 10000).
+        /history like ComfyUI beyond this many entries (its MAXIMUM_HISTORY_SIZE, 10000). max_upload_size:
+        the largest request body in bytes (ComfyUI's ``--max-upload-size``, 100 MB by default).
         """
         self._tmp: tempfile.TemporaryDirectory[str] | None = None
         if output_dir is None:
@@ -77,6 +80,7 @@ class FakeComfyUI:
         self._ui_keys = dict(ui_keys or {})
         self.device = Device(total=vram_total)
         self._max_history = max_history
+        self.max_upload_size = max_upload_size
         self.core: Core | None = None
         self._loop: asyncio.AbstractEventLoop | None = None
         self._thread: threading.Thread | None = None
@@ -137,6 +141,7 @@ class FakeComfyUI:
             ui_keys=self._ui_keys,
             max_history=self._max_history,
         )
+        self.core.max_upload_size = self.max_upload_size
         self.core.start()
         self._runner = web.AppRunner(build_app(self.core), shutdown_timeout=1.0, access_log=None)
         await self._runner.setup()
@@ -219,6 +224,16 @@ class FakeComfyUI:
         core = self._need_core()
         with core.lock:
             return copy.deepcopy(core.prompts_seen)
+
+    @property
+    def uploads(self) -> list[UploadRecord]:
+        """Every accepted POST /upload/image: name asked and answered, size, written or duplicate."""
+        return self._need_core().uploads.snapshot()
+
+    @property
+    def input_dir(self) -> Path:
+        """The folder /upload/image writes to and LoadImage/LoadVideo/LoadAudio read from."""
+        return self._sibling("input")
 
     @property
     def interrupts(self) -> list[InterruptRecord]:

@@ -17,8 +17,14 @@ from comfyreel.fake.catalog import Catalog
 _FAKE_TB = '  File "<FAKE>/execution.py", line 1010, in validate_prompt\n    m = await validate_inputs(prompt_id, prompt, o, validated)\n'  # noqa: E501
 
 
-#: (class_type, input) pairs validated by file existence (ComfyUI's VALIDATE_INPUTS), not by combo.
-_FILE_INPUTS = {("LoadImage", "image"), ("LoadImageMask", "image")}
+#: (class_type, input) -> kind, for inputs validated by file existence (ComfyUI's VALIDATE_INPUTS /
+#: ``validate_inputs``: "Invalid image file: X"), never by their combo list.
+_FILE_INPUTS = {
+    ("LoadImage", "image"): "image",
+    ("LoadImageMask", "image"): "image",
+    ("LoadVideo", "file"): "video",
+    ("LoadAudio", "audio"): "audio",
+}
 
 
 @dataclass
@@ -92,15 +98,17 @@ class _Validator:
                 if not self._link(node_id, name, value, input_type, info, errors):
                     valid = False
                 continue
-            if (class_type, name) in _FILE_INPUTS and self.input_exists is not None:
-                # LoadImage & co. have VALIDATE_INPUTS: the file must exist; the combo is not checked.
+            kind = _FILE_INPUTS.get((class_type, name))
+            if kind is not None and self.input_exists is not None:
+                # LoadImage/LoadVideo/LoadAudio validate by file existence; the combo is not checked
+                # (execution.py: inputs a validate function takes skip the list check).
                 if not (isinstance(value, str) and self.input_exists(value)):
                     errors.append(
                         _err(
                             "custom_validation_failed",
                             "Custom validation failed for node",
-                            f"{name} - Invalid image file: {value}",
-                            {"input_name": name, "input_config": info, "received_value": value},
+                            f"{name} - Invalid {kind} file: {value}",
+                            {"input_name": name},
                         )
                     )
                 continue

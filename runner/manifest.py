@@ -22,6 +22,7 @@ from urllib.parse import urlsplit, urlunsplit
 if TYPE_CHECKING:
     from comfyreel.runner.manifest_models import (
         GraphRef,
+        InputFile,
         Manifest,
         NodeTiming,
         ObjectInfoRef,
@@ -40,6 +41,7 @@ SCHEMA_VERSION = 1
 _MODELS = frozenset(
     {
         "GraphRef",
+        "InputFile",
         "Manifest",
         "NodeTiming",
         "ObjectInfoRef",
@@ -56,6 +58,7 @@ __all__ = [
     "OUTPUTS_DIR",
     "SCHEMA_VERSION",
     "GraphRef",
+    "InputFile",
     "Manifest",
     "NodeTiming",
     "ObjectInfoRef",

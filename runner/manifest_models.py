@@ -86,6 +86,18 @@ class OutputFile(_Model):
     cached: bool = False
 
 
+class InputFile(_Model):
+    """One input media file of the run (``runner.uploads``): rerun finds it again by path and sha256."""
+
+    name: str  # the graph's name for it, comfyreel/<sha256[:16]>.<ext>
+    path: str  # the local file, absolute, as it was at run time
+    sha256: str
+    kind: Literal["image", "video", "audio"] = "image"
+    size: int | None = None
+    server_name: str  # the name the server gave it (differs when it kept another file under ours)
+    uploaded: bool = True  # False: the server already had the same bytes
+
+
 class Manifest(_Model):
     schema_version: int = SCHEMA_VERSION
     comfyreel_version: str
@@ -101,6 +113,7 @@ class Manifest(_Model):
     cached_nodes: list[str] = Field(default_factory=list)
     timings: Timings = Field(default_factory=Timings)
     peak_vram_bytes: int | None = None
+    inputs: list[InputFile] = Field(default_factory=list)
     outputs: list[OutputFile] = Field(default_factory=list)
     error: dict[str, Any] | None = None
     cache_bust: str | None = None  # token --bust-cache added to root nodes (runner.graph_ops.bust_cache)

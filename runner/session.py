@@ -43,6 +43,7 @@ from comfyreel.runner.manifest import GRAPH_NAME, SCHEMA_VERSION, atomic_write_t
 from comfyreel.runner.outcome import raise_for_state
 from comfyreel.runner.run_records import FileRecord, RunResult, recipe_record, server_record
 from comfyreel.runner.timing import TimingRecorder, VramPeak
+from comfyreel.runner.uploads import Uploaded, graph_inputs, renamed, upload_inputs
 from comfyreel.runner.ws import WsClient
 
 EventSink = Callable[[dict[str, Any]], None]
@@ -150,6 +151,7 @@ class _Run:
         self.cached: list[str] = []
         self.files: list[FileRecord] = []
         self.bust_token: str | None = None
+        self.uploads: list[Uploaded] = []  # input media, in graph order (manifest "inputs")
         self.history_ts: tuple[int, int] | None = None
         self.run_dir = self._make_run_dir(out_dir)
         self.ws: WsClient | None = None
@@ -195,6 +197,10 @@ class _Run:
             self.server.base, self.client_id, headers=self.server.auth_headers(), public=self.server.url
         )
         self.ws.connect()  # BEFORE the POST: a fast or fully cached run must not finish unseen
+        media = graph_inputs(self.graph)
+        if media:  # before validation and submit: the server checks LoadImage & co. files exist
+            anchor = str(self.loaded.source) if self.loaded is not None else self.graph.source or "<graph>"
+            self.uploads = upload_inputs(self.server, media, anchor=anchor, emit=self.emit)
         if self.options.validate_online and not self.options.attach:
             from comfyreel.compiler.validate import ensure_valid
 
@@ -209,10 +215,11 @@ class _Run:
             for finding in ensure_valid(self.graph, schema):  # errors raise GraphInvalid; the rest are notes
                 self.emit("finding", **finding.to_dict())
         atomic_write_text(self.run_dir / GRAPH_NAME, self.graph.to_json())
+        graph = renamed(self.graph, self.uploads)  # the names the server gave our files
         if self.options.bust_cache:
             self.bust_token = uuid.uuid4().hex[:16]
-            return bust_cache(self.graph, self.bust_token)
-        return self.graph
+            return bust_cache(graph, self.bust_token)
+        return graph
 
     def start_live(self) -> None:
         """Fetch the full live /object_info on a thread, overlapping the render (see live_schema)."""
@@ -385,6 +392,7 @@ class _Run:
             "cached_nodes": list(self.cached),
             "timings": self.timing.timings(total_s=total, history_ts=self.history_ts).to_dict(),
             "peak_vram_bytes": self.vram.peak,
+            "inputs": [u.to_dict() for u in self.uploads],
             "outputs": [f.to_dict() for f in self.files],
             "error": error.to_dict() if error is not None else None,
             "cache_bust": self.bust_token,

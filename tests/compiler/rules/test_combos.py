@@ -136,3 +136,34 @@ def test_input_file_combo_stays_unchecked_even_with_inventory(pinned) -> None:
     assert finding.fix == "validate against your server with --server URL"
     inv = ModelInventory(files={"checkpoints": frozenset({"x.safetensors"})}, source="models")
     assert one(run(graph, pinned, inventory=inv), "model-unchecked").input == "image"
+
+
+def test_loader_upload_combos_are_not_checked_against_their_list(pinned) -> None:
+    """ComfyUI validates LoadImage/LoadVideo/LoadAudio by file existence, never by the listed files
+    (which name only top-level input files): a compiled ``comfyreel/<hash>.png`` is no combo error."""
+    schema = {
+        "LoadImage": {
+            "input": {"required": {"image": [["example.png"], {"image_upload": True}]}},
+            "output": ["IMAGE", "MASK"],
+            "output_node": False,
+        },
+        "LoadVideo": {
+            "input": {"required": {"file": ["COMBO", {"options": ["a.mp4"], "video_upload": True}]}},
+            "output": ["VIDEO"],
+            "output_node": False,
+        },
+        "SaveImage": pinned.raw["SaveImage"],
+        "SaveVideo": pinned.raw["SaveVideo"],
+    }
+    graph = {
+        "1": {"class_type": "LoadImage", "inputs": {"image": "comfyreel/0123456789abcdef.png"}},
+        "2": {"class_type": "SaveImage", "inputs": {"images": ["1", 0], "filename_prefix": "t"}},
+        "3": {"class_type": "LoadVideo", "inputs": {"file": "comfyreel/fedcba9876543210.mp4"}},
+        "4": {
+            "class_type": "SaveVideo",
+            "inputs": {"video": ["3", 0], "filename_prefix": "t", "format": "auto", "codec": "auto"},
+        },
+    }
+    for live in (False, True):
+        findings = run(graph, ObjectInfo.from_data(schema, live=live))
+        assert only(findings, "combo-value") == []
