@@ -148,31 +148,43 @@ def show(target: Path, script: bool = False, runtime: bool = False, object_info:
 def import_template(
     workflow: Path, output: Path, object_info: Path | None = None, force: bool = False
 ) -> None:
-    """Convert a UI workflow into an API-format Jinja template, offline, listing its literals."""
+    """Convert a UI workflow into an API-format Jinja template wired to the recipe context, offline."""
     import sys
 
     from comfyreel.compiler.errors import InputError, UsageError
-    from comfyreel.compiler.ui_import import import_ui, load_workflow, render_template
+    from comfyreel.compiler.ui_import import import_ui, load_workflow
+    from comfyreel.compiler.ui_template import render_wired_template
+    from comfyreel.compiler.ui_wiring import wire
     from comfyreel.compiler.validate import validate_graph
 
     if output.exists() and not force:
         raise UsageError(f"{output} exists", anchor=str(output), hint="pass --force to overwrite it")
     schema = _schema(object_info)
     result = import_ui(load_workflow(workflow), schema, source=str(workflow))
-    text = render_template(result, origin=workflow.name)
+    wiring = wire(result, schema)
+    text = render_wired_template(result, wiring, origin=workflow.name)
     try:
         output.parent.mkdir(parents=True, exist_ok=True)
         output.write_text(text, encoding="utf-8")
     except OSError as exc:
         raise InputError(f"cannot write template: {exc.strerror}", anchor=str(output)) from None
-    findings = validate_graph(result.graph, schema)
+    findings = validate_graph(wiring.graph, schema)
     errors = [f for f in findings if f.severity == "error"]
-    knobs = sum(1 for lit in result.literals if lit.label)
     echo(
-        f"wrote {output}: {len(result.graph)} nodes, {sum(1 for _ in result.graph.links())} links, "
-        f"{len(result.literals)} literal values ({knobs} promoted), {len(result.dropped)} UI-only/"
-        f"muted/bypassed nodes dropped"
+        f"wrote {output}: {len(wiring.graph)} nodes, {sum(1 for _ in wiring.graph.links())} links, "
+        f"{len(result.dropped)} UI-only/muted/bypassed nodes dropped, {len(wiring.folded)} folded"
     )
+    for w in wiring.wires:
+        echo(f"  wired  {w.node_id} {w.class_type}.{w.input} = {_brief(w.value)} -> {w.variable}")
+    if wiring.lora_source is not None:
+        echo(f"  wired  recipe loras -> chained after {wiring.lora_source[0]} (MODEL)")
+    missing = sorted(
+        {"prompt", "seed", "width", "height", "frames", "fps"}
+        - {w.variable.replace("half_", "").replace("fps_int", "fps") for w in wiring.wires}
+    )
+    if missing:
+        echo(f"  not found in the workflow (stays as the workflow has it): {', '.join(missing)}")
+    echo(f"  literal {len(wiring.literal)} other values (listed at the top of {output.name})")
     for note in result.notes:
         sys.stderr.write(f"note: {note}\n")
     for finding in errors:
@@ -182,3 +194,10 @@ def import_template(
             f"{len(errors)} validation error(s) in the converted graph; the template was written\n"
         )
         raise Exit(1)
+
+
+def _brief(value: object, width: int = 50) -> str:
+    import json
+
+    text = json.dumps(value, ensure_ascii=False)
+    return text if len(text) <= width else text[: width - 3] + "..."

@@ -82,6 +82,11 @@ class _Scope:
     promoted: set[tuple[str, str]] = field(default_factory=set)
 
 
+def _widget_type(kind: Any) -> bool:
+    """True for a subgraph input type the UI draws as a widget (a stored value), not a socket."""
+    return isinstance(kind, str) and kind.upper() in ("INT", "FLOAT", "STRING", "BOOLEAN", "COMBO")
+
+
 def _nid(value: Any) -> str:
     return str(value)
 
@@ -179,11 +184,20 @@ class _Importer:
                     child.input_values[entry[1]] = values[i]
                 else:
                     child.proxied[(str(entry[0]), entry[1])] = values[i]
-        elif isinstance(values, list):  # older layout: one value per widget input, in order
-            widget_inputs = [i for i in inst.get("inputs") or [] if i.get("widget")]
-            for inp, value in zip(widget_inputs, values, strict=False):
-                if value is not None:
-                    child.input_values[inp["name"]] = value
+        elif isinstance(values, list):  # older layouts: one value per subgraph input, or per widget
+            sub_inputs = definition.get("inputs") or []
+            every = [i.get("name") for i in sub_inputs]
+            widgets = [i.get("name") for i in sub_inputs if _widget_type(i.get("type"))]
+            if len(values) == len(widgets) and len(widgets) > 1:  # widget-type subgraph inputs, in order
+                pairs = list(zip(widgets, values, strict=True))
+            elif len(values) == len(every) and len(every) > 1:  # every subgraph input, in order
+                pairs = list(zip(every, values, strict=True))
+            else:
+                widget_inputs = [i for i in inst.get("inputs") or [] if i.get("widget")]
+                pairs = [(i["name"], v) for i, v in zip(widget_inputs, values, strict=False)]
+            for name, value in pairs:
+                if value is not None and name is not None:
+                    child.input_values[name] = value
 
     def _is_subgraph(self, node: dict[str, Any]) -> bool:
         return node.get("type") in self.subgraphs
@@ -309,6 +323,8 @@ class _Importer:
         for inner_id, widget in scope.promoted:
             if inner_id == local_id:
                 literal_labels.setdefault(widget, widget)
+        if node_schema is not None:
+            self._numbers_from_text(node_id, kind, node_schema, inputs)
         self.result.graph.nodes[node_id] = {"class_type": kind, "inputs": inputs, "_meta": {"title": title}}
         for name in sorted(inputs):
             value = inputs[name]
@@ -317,6 +333,23 @@ class _Importer:
             self.result.literals.append(
                 LiteralValue(node_id, kind, title, name, value, literal_labels.get(name))
             )
+
+    def _numbers_from_text(
+        self, node_id: str, kind: str, node_schema: Mapping[str, Any], inputs: dict[str, Any]
+    ) -> None:
+        """Subgraph instances may store numbers as text ("1280"); the server wants INT/FLOAT values."""
+        specs = {**((node_schema.get("input") or {}).get("optional") or {})}
+        specs.update((node_schema.get("input") or {}).get("required") or {})
+        for name, value in inputs.items():
+            spec = specs.get(name)
+            if not isinstance(value, str) or not isinstance(spec, list) or spec[0] not in ("INT", "FLOAT"):
+                continue
+            try:
+                number: int | float = int(value) if spec[0] == "INT" else float(value)
+            except ValueError:
+                continue
+            inputs[name] = number
+            self.result.notes.append(f"{node_id} {kind}.{name}: saved as text {value!r}, used as {number}")
 
     def _promoted_targets(
         self, scope: _Scope, local_id: str, ui_inputs: list[dict[str, Any]]

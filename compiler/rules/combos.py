@@ -18,6 +18,10 @@ from comfyreel.compiler.rules.context import Context, Hit, NodeView, closest, li
 
 # input-media pickers whose files the runner uploads before submitting (compiler/inputs.py)
 _UPLOADED = {("LoadImage", "image"), ("LoadVideo", "file"), ("LoadAudio", "audio")}
+#: Flags of loader inputs (LoadImage, LoadVideo, LoadAudio) that ComfyUI validates by file existence
+#: (``VALIDATE_INPUTS`` / ``validate_inputs`` skip the list check, execution.py ``validate_inputs``);
+#: their list holds only top-level input files, never ``comfyreel/<sha256>.png`` in a subfolder.
+UPLOAD_FLAGS = ("image_upload", "video_upload", "audio_upload")
 
 
 def _unlisted(ctx: Context, view: NodeView, name: str, spec: InputSpec) -> bool:
@@ -25,6 +29,8 @@ def _unlisted(ctx: Context, view: NodeView, name: str, spec: InputSpec) -> bool:
     value = view.inputs.get(name) if isinstance(view.inputs, dict) else None
     if (view.class_type, name) in _UPLOADED and isinstance(value, str) and value.startswith(SUBFOLDER + "/"):
         return True  # a compiled input file: uploaded by the runner, not yet in the server's list
+    if any(spec.options.get(flag) for flag in UPLOAD_FLAGS):
+        return True  # the server checks these files by existence, not by its list
     if not spec.choices:  # a live server listing no files for a model folder really has none
         return not (ctx.schema.live and folder_for(view.class_type, name) is not None)
     if ctx.schema.live or folder_for(view.class_type, name) is None:
