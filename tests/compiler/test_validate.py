@@ -106,7 +106,8 @@ def test_official_ltx_templates_have_no_errors_or_warnings(path: Path) -> None:
     graph = import_ui(json.loads(path.read_text()), schema, source=str(path)).graph
     findings = validate_graph(graph, schema)
     assert findings, "expected model-unchecked infos for the loaders"
-    assert {f.rule for f in findings} == {"model-unchecked"}, [str(f) for f in findings]
+    # video_ltx2_canny_to_video keeps a VAE Decode no output uses (an info, as ComfyUI skips it)
+    assert {f.rule for f in findings} - {"unused-node"} == {"model-unchecked"}, [str(f) for f in findings]
 
 
 # -- robustness: any JSON-shaped graph gives findings, never an exception -------------------------
