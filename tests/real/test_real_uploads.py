@@ -26,7 +26,12 @@ OPTIONS = RunOptions(timeout_s=300)
 
 def _entry(path: Path, kind: str) -> dict:
     digest = hashlib.sha256(path.read_bytes()).hexdigest()
-    return {"path": str(path), "name": f"comfyreel/{digest[:16]}{path.suffix}", "sha256": digest, "kind": kind}
+    return {
+        "path": str(path),
+        "name": f"comfyreel/{digest[:16]}{path.suffix}",
+        "sha256": digest,
+        "kind": kind,
+    }
 
 
 def _seed() -> int:
