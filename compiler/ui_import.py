@@ -395,6 +395,17 @@ def _short(value: Any, width: int = 70) -> str:
     return text.replace("#}", "# }").replace("{#", "{ #")
 
 
+def closing_lines(result: ImportResult) -> list[str]:
+    """The end of a template's header comment: the importer's notes and dropped nodes, then ``-#}``."""
+    lines = []
+    if result.notes:
+        lines.append("  Notes:")
+        lines.extend(f"    {_short(n, 200).strip(chr(34))}" for n in result.notes)
+    if result.dropped:
+        lines.append("  Dropped: " + "; ".join(result.dropped))
+    return [*lines, "-#}"]
+
+
 def render_template(result: ImportResult, *, origin: str | None = None) -> str:
     """The ``.json.j2`` text: a Jinja comment listing the literals to parametrise, then the API JSON."""
     lines = [f"{{#- comfyreel import-template from {origin or result.graph.source or 'a UI workflow'}"]
@@ -411,12 +422,7 @@ def render_template(result: ImportResult, *, origin: str | None = None) -> str:
                 label = f"  [{lit.label}]" if lit.label else ""
                 title = _short(lit.title, 40).strip('"')
                 lines.append(f"    {lit.node_id} {title}.{lit.input} = {_short(lit.value)}{label}")
-    if result.notes:
-        lines.append("  Notes:")
-        lines.extend(f"    {_short(n, 200).strip(chr(34))}" for n in result.notes)
-    if result.dropped:
-        lines.append("  Dropped: " + "; ".join(result.dropped))
-    lines.append("-#}")
+    lines.extend(closing_lines(result))
     body = result.graph.to_json()
     if any(tok in body for tok in ("{{", "{%", "{#")):
         body = "{% raw %}" + body.rstrip("\n") + "{% endraw %}\n"  # literal braces in prompts stay literal

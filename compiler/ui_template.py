@@ -13,7 +13,7 @@ import json
 from typing import Any
 
 from comfyreel.compiler.graph import Graph
-from comfyreel.compiler.ui_import import ImportResult, _short
+from comfyreel.compiler.ui_import import ImportResult, _short, closing_lines
 from comfyreel.compiler.ui_wiring import Wiring
 
 _WIRE = "\x00comfyreel-wire-{}\x00"
@@ -82,10 +82,5 @@ def render_wired_template(result: ImportResult, wiring: Wiring, *, origin: str |
         lines.append("  Left literal (edit here, or wire by hand with a context variable):")
         for node_id, kind, name, value in wiring.literal:
             lines.append(f"    {node_id} {kind}.{name} = {_short(value)}")
-    if result.notes:
-        lines.append("  Notes:")
-        lines.extend(f"    {_short(n, 200).strip(chr(34))}" for n in result.notes)
-    if result.dropped:
-        lines.append("  Dropped: " + "; ".join(result.dropped))
-    lines.append("-#}")
+    lines.extend(closing_lines(result))
     return "\n".join(lines) + "\n" + render_wired(wiring)

@@ -17,6 +17,8 @@ from dataclasses import dataclass, replace
 from pathlib import Path
 from typing import Any
 
+from comfyreel.fake.graphs import FILE_FINGERPRINTS
+
 #: Inputs that never change pixels (where and how a file is saved).
 _IGNORED_INPUTS = {"filename_prefix", "format", "codec", "save_output", "save_metadata", "pingpong"}
 #: Linked inputs that carry the "main" stream, in preference order.
@@ -130,7 +132,7 @@ class Semantics:
         out = base
         if main is not None:
             out = replace(main, key=base.key)
-        loader = _LOADERS.get(class_type)
+        loader = FILE_FINGERPRINTS.get(class_type) if class_type != "LoadLatent" else None  # media files
         if loader is not None and self.resolve is not None:
             path = self.resolve(str(inputs.get(loader, "")))
             if path is not None:  # the file's bytes are part of the key: other media, other pixels
@@ -178,10 +180,6 @@ class Semantics:
         elif class_type not in ("LTXVEmptyLatentAudio",):
             out = replace(out, audio_key=base.key)
         return out
-
-
-#: Loaders whose value names an input file: class -> input.
-_LOADERS = {"LoadImage": "image", "LoadImageMask": "image", "LoadVideo": "file", "LoadAudio": "audio"}
 
 
 def _file_digest(path: Path) -> str:

@@ -6,7 +6,6 @@ find an earlier run's file on the server.
 
 from __future__ import annotations
 
-import hashlib
 import os
 from pathlib import Path
 
@@ -14,6 +13,7 @@ import pytest
 import requests
 from comfyreel.checks.synth import pattern_frames, tone, write_audio, write_image, write_video
 from comfyreel.compiler.graph import Graph
+from comfyreel.compiler.inputs import input_file
 from comfyreel.runner.session import RunOptions, run_graph
 
 URL = os.environ.get("COMFYUI_URL")
@@ -25,13 +25,8 @@ OPTIONS = RunOptions(timeout_s=300)
 
 
 def _entry(path: Path, kind: str) -> dict:
-    digest = hashlib.sha256(path.read_bytes()).hexdigest()
-    return {
-        "path": str(path),
-        "name": f"comfyreel/{digest[:16]}{path.suffix}",
-        "sha256": digest,
-        "kind": kind,
-    }
+    item = input_file(path, kind, kind)  # type: ignore[arg-type]
+    return {"path": str(item.path), "name": item.name, "sha256": item.sha256, "kind": kind}
 
 
 def _seed() -> int:

@@ -2,12 +2,12 @@
 
 from __future__ import annotations
 
-import hashlib
 from pathlib import Path
 from typing import Any
 
 from comfyreel.checks.synth import pattern_frames, write_image
 from comfyreel.compiler.graph import Graph
+from comfyreel.compiler.inputs import input_file
 
 
 def make_image(path: Path, seed: int, width: int = 48, height: int = 32) -> Path:
@@ -17,13 +17,8 @@ def make_image(path: Path, seed: int, width: int = 48, height: int = 32) -> Path
 
 def media_entry(path: Path, kind: str = "image") -> dict[str, Any]:
     """The compiler's description of one input file (path, graph name, sha256, kind)."""
-    digest = hashlib.sha256(path.read_bytes()).hexdigest()
-    return {
-        "path": str(path),
-        "name": f"comfyreel/{digest[:16]}{path.suffix}",
-        "sha256": digest,
-        "kind": kind,
-    }
+    item = input_file(path, kind, "image")  # type: ignore[arg-type]
+    return {"path": str(item.path), "name": item.name, "sha256": item.sha256, "kind": kind}
 
 
 def image_graph(image: Path, prefix: str = "loaded") -> Graph:
