@@ -265,19 +265,27 @@ def calibrate_recipe(
     options: Any = None,
     on_render: Any = None,
 ) -> Calibration:
-    """Render *recipe* *renders* times (cache busted), measure the noise, write the golden's tolerances."""
+    """Render *recipe* (or an API graph ``.json``) *renders* times, cache busted; write the tolerances."""
     from comfyreel.checks.check_run import check_run, foreign_claim, recipe_tolerances, resolve_tolerances
     from comfyreel.compiler.errors import UsageError
     from comfyreel.runner.manifest import Manifest
-    from comfyreel.runner.session import RunOptions, run_recipe
+    from comfyreel.runner.session import RunOptions, run_graph, run_recipe
 
     if renders < 2:
         raise UsageError("calibration needs at least 2 renders", anchor="--renders", hint="e.g. --renders 3")
     options = options or RunOptions()
     options.bust_cache = True  # every node really runs: the noise of a render, not of a cache hit
+    graph = None
+    if Path(recipe).suffix.lower() == ".json":  # an API-format graph, as `comfyreel run` takes one
+        from comfyreel.compiler.graph import Graph
+
+        graph = Graph.load(Path(recipe))
     runs: list[Path] = []
     for i in range(renders):
-        result = run_recipe(recipe, server_url=server_url, out_dir=out_dir, options=options)
+        if graph is not None:
+            result = run_graph(graph, server_url=server_url, out_dir=out_dir, options=options)
+        else:
+            result = run_recipe(recipe, server_url=server_url, out_dir=out_dir, options=options)
         runs.append(Path(result.run_dir))
         if on_render is not None:
             on_render(i + 1, renders, result.run_dir)

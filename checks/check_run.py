@@ -84,6 +84,7 @@ class RunCheck:
     problems: list[Reason] = field(default_factory=list)  # run-level failures
     notes: list[str] = field(default_factory=list)
     warnings: list[str] = field(default_factory=list)  # e.g. a golden made by a non-repeatable server
+    calibration: dict[str, Any] = field(default_factory=dict)  # golden.json's, from `comfyreel calibrate`
     changed: list[str] = field(default_factory=list)  # what differs from the run that made the golden
     changes: list[GoldenChange] = field(default_factory=list)
     updated: bool = False
@@ -103,6 +104,20 @@ class RunCheck:
             return 0
         return 2 if any(o.status == ERROR for o in self.outputs) else 1
 
+    def calibration_rows(self) -> list[str]:
+        """``min_ssim ≥ 0.74 (noise floor 0.87)`` per calibrated limit, with the threshold in force now."""
+        rows = []
+        for lim in self.calibration.get("limits") or []:
+            if not isinstance(lim, dict) or lim.get("key") not in self.tolerances.to_dict():
+                continue
+            sign = "≥" if lim.get("bound") == "lower" else "≤"
+            noise = lim.get("noise")
+            rows.append(
+                f"{lim['key']} {sign} {self.tolerances.to_dict()[lim['key']]:g} "
+                f"(noise floor {'–' if noise is None else f'{noise:g}'})"
+            )
+        return rows
+
     def update_command(self) -> str:
         return (
             f"comfyreel check {shlex.quote(str(self.run_dir))} --golden "
@@ -119,6 +134,7 @@ class RunCheck:
             "problems": [p.to_dict() for p in self.problems],
             "notes": list(self.notes),
             "warnings": list(self.warnings),
+            "calibration": self.calibration or None,
             "changed_since_golden": list(self.changed),
             "outputs": [o.to_dict() for o in self.outputs],
             "changes": [c.to_dict() for c in self.changes],
@@ -139,6 +155,9 @@ class RunCheck:
                 lines.append(f"  {o.name}: {o.status}" + (f" — {o.message}" if o.message else ""))
         lines += [f"  note: {n}" for n in self.notes]
         lines += [f"  warning: {w}" for w in self.warnings]
+        if self.calibration and not self.ok:
+            lines.append(f"  tolerances calibrated from {self.calibration.get('renders')} renders:")
+            lines += [f"    {row}" for row in self.calibration_rows()]
         if self.changed and not self.updated:
             lines.append("  changed since the golden was recorded:")
             lines += [f"    - {line}" for line in self.changed]
@@ -225,6 +244,7 @@ def check_run(
     meta = GoldenMeta.load(folder)
     tol = resolve_tolerances(manifest, meta, overrides, folder)
     rc = RunCheck(run_dir=run_dir, golden_root=golden_root, stem=stem, manifest=manifest, tolerances=tol)
+    rc.calibration = dict(meta.calibration) if meta is not None else {}
     claim = foreign_claim(manifest, meta, folder)
     if claim is not None:
         if update:

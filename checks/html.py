@@ -145,6 +145,8 @@ def _recipe_view(rc: RunCheck) -> dict[str, Any]:
         "notes": rc.notes,
         "changed": rc.changed,
         "warnings": rc.warnings,
+        "calibration": rc.calibration_rows(),
+        "calibration_renders": rc.calibration.get("renders"),
         "changes": [c.describe() for c in rc.changes],
         "update_command": rc.update_command()
         if any(o.status == "missing_golden" for o in rc.outputs)

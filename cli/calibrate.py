@@ -53,7 +53,7 @@ def calibrate(
 def register(commands: Commands) -> None:
     """Add this module's commands."""
     cmd = add_command(commands, "calibrate", calibrate)
-    cmd.add_argument("recipe", type=Path, metavar="RECIPE", help="The recipe to render.")
+    cmd.add_argument("recipe", type=Path, metavar="RECIPE|GRAPH.json", help="The recipe or graph to render.")
     cmd.add_argument("--server", metavar="URL", required=True, help="ComfyUI to render on.")
     cmd.add_argument("--renders", type=at_least(2), default=3, help="How many renders (≥ 2).")
     cmd.add_argument("--golden", "-g", type=Path, default=Path("goldens"), help="Goldens root.")

@@ -104,3 +104,34 @@ def test_cli_prints_noise_next_to_thresholds(comfy_fake, recipe: Path, tmp_path:
     data = json.loads(capsys.readouterr().out)
     assert data["renders"] == 2 and data["tolerances"]["min_ssim"] == DEFAULTS.min_ssim
     assert not data["recorded_golden"]  # the second time, the golden existed already
+
+
+def test_a_compiled_graph_calibrates_too(comfy_fake, recipe: Path, tmp_path: Path, capsys) -> None:
+    graph = tmp_path / "calib.json"
+    assert main(["compile", str(recipe), "-o", str(graph)]) == 0
+    capsys.readouterr()
+    args = ["--server", comfy_fake.url, "--golden", str(tmp_path / "g"), "--out", str(tmp_path / "r")]
+    assert main(["calibrate", str(graph), "--renders", "2", "--json", *args]) == 0
+    data = json.loads(capsys.readouterr().out)
+    assert data["pairs"] == 1 and data["recorded_golden"]
+    assert (tmp_path / "g" / data["recipe"] / "golden.json").is_file()
+
+
+def test_a_failing_check_shows_the_noise_floor_next_to_each_threshold(
+    comfy_fake, recipe: Path, tmp_path: Path
+) -> None:
+    from comfyreel.checks.html import write_html
+
+    comfy_fake.faults.pixel_noise = 6
+    cal = _calibrate(recipe, comfy_fake.url, tmp_path, renders=2)
+    comfy_fake.faults.pixel_noise = 0
+    (tmp_path / "calib.yaml").write_text(RECIPE.replace("seed: 3", "seed: 4"))  # a regression
+    bad = run_recipe(tmp_path / "calib.yaml", server_url=comfy_fake.url, out_dir=tmp_path / "o")
+    rc = check_run(bad.run_dir, tmp_path / "goldens", collect_images=True)
+    assert not rc.ok
+    floor = cal.keys["min_ssim"].noise
+    row = f"min_ssim ≥ {cal.tolerances()['min_ssim']:g} (noise floor {round(floor, 5):g})"
+    text = "\n".join(rc.summary_lines())
+    assert row in text and "calibrated from 2 renders" in text
+    html = write_html([rc], tmp_path / "r.html").read_text()
+    assert "Tolerances calibrated from 2 renders" in html and row in html
