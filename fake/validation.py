@@ -51,10 +51,13 @@ def _input_info(spec: list[Any]) -> tuple[Any, dict[str, Any]]:
     return input_type, extra
 
 
+_MATCHTYPE = "COMFY_MATCHTYPE_V3"  # V3 template types (ResizeImageMaskNode...): resolved per link
+
+
 def _types_match(received: str, expected: Any) -> bool:
     if isinstance(expected, list):  # a V1 combo
         expected = "COMBO"
-    if received == "*" or expected == "*":
+    if received in ("*", _MATCHTYPE) or expected in ("*", _MATCHTYPE):  # a MatchType follows its input
         return True
     if received == expected:
         return True
