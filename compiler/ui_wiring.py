@@ -303,6 +303,37 @@ class _Wirer:
             todo.extend(v[0] for v in inputs.values() if is_link(v))
         return fallback
 
+    def media(self) -> None:
+        """Input files: one LoadImage takes ``image`` (or the first keyframe), several take
+        ``keyframes[i]`` in id order; LoadVideo the ``control`` video, LoadAudio ``audio``. The
+        workflow's file stays when the recipe gives none."""
+        import json
+
+        images = [n for n in sorted(self.nodes, key=node_sort_key) if self._literal(n, "LoadImage", "image")]
+        for index, node_id in enumerate(images):
+            lit = json.dumps(self.nodes[node_id]["inputs"]["image"])
+            key = f"keyframes is defined and keyframes | length > {index}"
+            alt = f"keyframes[{index}].name if {key} else {lit}"
+            expr = (
+                f"(image.name if image is defined and image else {alt})" if len(images) == 1 else f"({alt})"
+            )
+            self._set(
+                node_id, "image", "image" if len(images) == 1 else "keyframes", f"{{{{ {expr} | tojson }}}}"
+            )
+        for kind, name, var, attr in (
+            ("LoadVideo", "file", "control", "video"),
+            ("LoadAudio", "audio", "audio", "name"),
+        ):
+            for node_id in sorted(self.nodes, key=node_sort_key):
+                if self._literal(node_id, kind, name):
+                    lit = json.dumps(self.nodes[node_id]["inputs"][name])
+                    expr = f"({var}.{attr} if {var} is defined and {var} else {lit})"
+                    self._set(node_id, name, var, f"{{{{ {expr} | tojson }}}}")
+
+    def _literal(self, node_id: str, kind: str, name: str) -> bool:
+        node = self.nodes[node_id]
+        return node.get("class_type") == kind and isinstance((node.get("inputs") or {}).get(name), str)
+
     def outputs_and_loras(self, wiring: Wiring) -> None:
         for node_id, node in self.nodes.items():
             value = (node.get("inputs") or {}).get("filename_prefix")
@@ -337,6 +368,7 @@ def wire(result: ImportResult, schema: Mapping[str, Any]) -> Wiring:
     wirer.prompts()
     wirer.seeds()
     wirer.numbers()
+    wirer.media()
     wirer.outputs_and_loras(wiring)
     wiring.wires = [wirer.wires[k] for k in sorted(wirer.wires, key=lambda k: (node_sort_key(k[0]), k[1]))]
     wired = set(wirer.wires)

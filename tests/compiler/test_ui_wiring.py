@@ -42,6 +42,10 @@ def _wired_template(path: Path, schema: ObjectInfo, out_dir: Path) -> Path:
 
 
 def _compile(tmp_path: Path, template: Path, extra: str = "") -> dict:
+    return compile_recipe(load_recipe(_write(tmp_path, template, extra))).nodes
+
+
+def _write(tmp_path: Path, template: Path, extra: str = "") -> Path:
     recipe = tmp_path / "recipe.yaml"
     recipe.write_text(
         "model: ltx2-t2v\n"
@@ -50,7 +54,7 @@ def _compile(tmp_path: Path, template: Path, extra: str = "") -> dict:
         f"template: {template.name}\n{extra}",
         encoding="utf-8",
     )
-    return compile_recipe(load_recipe(recipe)).nodes
+    return recipe
 
 
 @pytest.mark.parametrize("path", TEMPLATES, ids=[p.stem for p in TEMPLATES])
@@ -112,3 +116,18 @@ def test_literal_braces_survive_and_math_is_folded(schema):
     result.graph.nodes[negative.node_id]["inputs"]["title_note"] = "{{ not jinja }}"
     text = render_wired_template(result, wire(result, schema))
     assert '"title_note": "\\u007b\\u007b not jinja }}"' in text
+
+
+def test_recipe_media_reach_the_imported_loaders(schema, tmp_path):
+    from comfyreel.checks.synth import pattern_frames, write_image
+
+    template = _wired_template(UI_DIR / "video_ltx2_i2v.json", schema, tmp_path)
+    write_image(tmp_path / "start.png", pattern_frames(1, 96, 64, seed=3)[0])
+    graph = compile_recipe(load_recipe(_write(tmp_path, template, "image: start.png\n")))
+    (entry,) = graph.meta["inputs"]
+    loaders = [n for n in graph.nodes.values() if n["class_type"] == "LoadImage"]
+    assert [n["inputs"]["image"] for n in loaders] == [entry.name]
+    plain = _compile(tmp_path, template)  # no image: the workflow's own file stays
+    assert [n["inputs"]["image"] for n in plain.values() if n["class_type"] == "LoadImage"] == [
+        "freckled_curly_girl.png"
+    ]
