@@ -90,6 +90,7 @@ class Poll:
 class PollFailed:
     at: float
     reason: str = ""
+    slow: bool = False  # connected, but the answer did not come in time (not counted as unreachable)
 
 
 @dataclass(frozen=True)
@@ -99,6 +100,13 @@ class Tick:
 
 @dataclass(frozen=True)
 class WsLost:
+    at: float
+
+
+@dataclass(frozen=True)
+class WsUnavailable:
+    """The server (or a proxy before it) refused the websocket: follow by polling only, for good."""
+
     at: float
 
 
@@ -120,7 +128,9 @@ class CancelSent:
     action: Action
 
 
-Input = WsMessage | Poll | PollFailed | Tick | WsLost | WsConnected | CancelRequested | CancelSent
+Input = (
+    WsMessage | Poll | PollFailed | Tick | WsLost | WsUnavailable | WsConnected | CancelRequested | CancelSent
+)
 
 
 @dataclass(frozen=True)
@@ -215,6 +225,16 @@ class Completion:
             wake.append(self._next_reconnect)
         return Decision(self.state, Action.WAIT, wake_at=min(wake))
 
+    def answer_budget(self, now: float) -> float:
+        """How long one poll may wait for its answer: up to the deadline or the silence timeout.
+
+        A slow answer is not silence: reading it must not be cut at the unreachable threshold.
+        """
+        end = self._deadline
+        if self._silence_applies() and self.state is not State.CANCELLING:
+            end = min(end, self._activity + self.timeouts.silence_s)
+        return max(end - now, 1.0)
+
     def _silence_applies(self) -> bool:
         """Silence means *our* job stopped moving: not while it ends, nor while it waits its turn.
 
@@ -278,6 +298,8 @@ class Completion:
 
     def _on_PollFailed(self, ev: PollFailed) -> None:
         self._schedule_poll(ev.at)
+        if ev.slow:  # connected but no answer in time: a busy server, not an unreachable one
+            return
         if ev.at - self._last_ok_poll >= self.timeouts.unreachable_s:
             self._finish(
                 State.UNREACHABLE, f"server did not answer for {self.timeouts.unreachable_s:g} s: {ev.reason}"
@@ -290,6 +312,11 @@ class Completion:
         self._ws_up = False
         self._next_reconnect = ev.at + self._reconnect_delay
         self._reconnect_delay = min(self._reconnect_delay * 2, self.timeouts.reconnect_max_s)
+        self._next_poll = min(self._next_poll, ev.at + self.timeouts.fast_poll_s)
+
+    def _on_WsUnavailable(self, ev: WsUnavailable) -> None:
+        self._ws_up = False
+        self._next_reconnect = None
         self._next_poll = min(self._next_poll, ev.at + self.timeouts.fast_poll_s)
 
     def _on_WsConnected(self, ev: WsConnected) -> None:
@@ -330,7 +357,9 @@ class Completion:
             return
         expected = entry.outputs_to_execute if entry.outputs_to_execute is not None else self.expected_outputs
         missing = [n for n in expected if n not in entry.outputs]
-        if not missing:
+        if not missing or (entry.status_str == "success" and entry.completed):
+            # ComfyUI writes the entry once, outputs and status together: a complete success is
+            # final, and an output node missing from it (one that shows nothing) will never come.
             self._finish(State.SUCCEEDED, "success")
             return
         if self.state is State.CANCELLING:

@@ -39,9 +39,12 @@ class Follower:
         self.server, self.ws, self.prompt_id, self.graph = server, ws, prompt_id, graph
         self.emit, self.vram, self.clock = emit, vram, clock
         self.jobs_api: bool | None = None  # /api/jobs exists (ComfyUI >= 0.8); probed when first needed
+        self.interrupt_skipped = False  # a running prompt was left alone: /interrupt cannot be scoped
 
     def run(self, machine: c.Completion) -> c.Completion:
         state = machine.state
+        if self.ws.disabled:
+            machine.feed(c.WsUnavailable(self.clock()))
         while True:
             try:
                 decision = machine.decide(self.clock())
@@ -75,9 +78,9 @@ class Follower:
             return machine.feed(c.WsMessage(msg, now()))
         if d.action is c.Action.POLL:
             try:
-                return machine.feed(self.poll())
+                return machine.feed(self.poll(machine.answer_budget(now())))
             except ServerUnavailable as exc:
-                return machine.feed(c.PollFailed(now(), exc.message))
+                return machine.feed(c.PollFailed(now(), exc.message, slow=bool(exc.details.get("slow"))))
         if d.action is c.Action.RECONNECT:
             try:
                 self.ws.reconnect()  # closes the old socket first
@@ -85,19 +88,31 @@ class Follower:
                 return machine.feed(c.WsLost(now()))
             self.emit("reconnected")
             return machine.feed(c.WsConnected(now()))
-        call = http.interrupt if d.action is c.Action.INTERRUPT else http.delete_from_queue
+        sent = True
         with contextlib.suppress(RunError):  # best effort; the next poll tells whether it worked
-            call(self.server, self.prompt_id)
-        self.emit("cancel", action=d.action.value, reason=d.reason)
+            if d.action is c.Action.INTERRUPT:
+                sent = http.interrupt(self.server, self.prompt_id)
+            else:
+                http.delete_from_queue(self.server, self.prompt_id)
+        if sent:
+            self.emit("cancel", action=d.action.value, reason=d.reason)
+        elif not self.interrupt_skipped:
+            self.interrupt_skipped = True
+            self.emit(
+                "warning",
+                message="our prompt is running and this server cannot interrupt one prompt only "
+                "(ComfyUI < 0.3.57): it was left to finish rather than interrupting every client's job",
+            )
         return machine.feed(c.CancelSent(now(), d.action))
 
-    def poll(self) -> c.Poll:
+    def poll(self, read_s: float | None = None) -> c.Poll:
         """Queue first, then history: a prompt finishing in between is never seen as absent.
 
-        ``/api/jobs`` is probed (once) and asked only when our prompt is in neither.
+        ``/api/jobs`` is probed (once) and asked only when our prompt is in neither. *read_s* bounds
+        the wait for each answer (the machine's budget, not the unreachable threshold).
         """
-        q = http.queue(self.server)
-        entry = http.history(self.server, self.prompt_id)
+        q = http.queue(self.server, read_s)
+        entry = http.history(self.server, self.prompt_id, read_s)
         running, pending = self.prompt_id in q.running, self.prompt_id in q.pending
         job: Any = None
         if entry is None and not running and not pending:

@@ -115,6 +115,9 @@ class Manifest(_Model):
     peak_vram_bytes: int | None = None
     inputs: list[InputFile] = Field(default_factory=list)
     outputs: list[OutputFile] = Field(default_factory=list)
+    # what output nodes showed besides media files: node id -> {UI key: value}, e.g. PreviewAny's
+    # {"text": [...]} or SaveLatent's {"latents": [...]} (strings cut at 4,096 characters)
+    ui_outputs: dict[str, dict[str, Any]] = Field(default_factory=dict)
     error: dict[str, Any] | None = None
     cache_bust: str | None = None  # token --bust-cache added to root nodes (runner.graph_ops.bust_cache)
 

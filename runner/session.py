@@ -17,10 +17,8 @@ from __future__ import annotations
 import contextlib
 import functools
 import re
-import time
 import uuid
 from collections.abc import Callable, Sequence
-from dataclasses import dataclass, field
 from datetime import datetime, timezone
 from pathlib import Path
 from typing import Any
@@ -40,6 +38,7 @@ from comfyreel.runner.follow import Follower
 from comfyreel.runner.graph_ops import bust_cache, output_nodes, seeds_of
 from comfyreel.runner.live_schema import LiveSchema, fetch_nodes
 from comfyreel.runner.manifest import GRAPH_NAME, SCHEMA_VERSION, atomic_write_text, write_manifest_data
+from comfyreel.runner.options import RunOptions, run_clock
 from comfyreel.runner.outcome import raise_for_state
 from comfyreel.runner.run_records import FileRecord, RunResult, recipe_record, server_record
 from comfyreel.runner.timing import TimingRecorder, VramPeak
@@ -48,49 +47,6 @@ from comfyreel.runner.ws import WsClient
 
 EventSink = Callable[[dict[str, Any]], None]
 SCHEMA_WAIT_S = 10.0  # longest a finished render waits for the background /object_info (manifest only)
-
-
-def run_clock() -> float:
-    """Seconds on a clock that keeps counting while the machine sleeps (CLOCK_BOOTTIME on Linux).
-
-    ``time.monotonic`` stops during a laptop suspend, so a deadline on it can stretch without bound
-    (comfy-cli's ``run --wait`` hung 40+ minutes after a sleep: Comfy-Org/comfy-cli#877).
-    """
-    boottime = getattr(time, "CLOCK_BOOTTIME", None)
-    if boottime is not None:
-        return time.clock_gettime(boottime)
-    return time.monotonic()
-
-
-@dataclass
-class RunOptions:
-    timeout_s: float = 3600.0  # total deadline from submit
-    silence_timeout_s: float = 600.0  # no event and no change in polls
-    allow_partial: bool = False  # accept HTTP 200 with node_errors (only the valid outputs run)
-    bust_cache: bool = False  # force re-execution of every node (see bust_cache())
-    headers: dict[str, str] = field(default_factory=dict)  # e.g. {"Authorization": "Bearer ..."}
-    validate_online: bool = True  # validate against the live /object_info before submitting
-    launch_flags: list[str] | None = None  # recorded in the manifest when comfyreel launched ComfyUI
-    poll_s: float = 2.0
-    fast_poll_s: float = 0.5
-    lost_after_s: float = 3.0
-    finish_grace_s: float = 30.0
-    unreachable_s: float = 30.0
-    run_name: str | None = None  # run folder prefix (default: recipe name or graph file stem)
-    prompt_id: str | None = None  # our prompt_id (default: a fresh uuid4); batch derives it from the job
-    run_dir: Path | None = None  # this exact run folder (must not exist) instead of NAME-STAMP-ID
-    attach: bool = False  # follow prompt_id already on the server (queued or done) instead of submitting
-
-    def timeouts(self) -> c.Timeouts:
-        return c.Timeouts(
-            total_s=self.timeout_s,
-            silence_s=self.silence_timeout_s,
-            poll_s=self.poll_s,
-            fast_poll_s=self.fast_poll_s,
-            lost_after_s=self.lost_after_s,
-            finish_grace_s=min(self.finish_grace_s, self.timeout_s),
-            unreachable_s=self.unreachable_s,
-        )
 
 
 def run_recipe(
@@ -149,7 +105,8 @@ class _Run:
         self.custom_nodes: list[str] = []
         self.output_nodes: list[str] = []
         self.cached: list[str] = []
-        self.files: list[FileRecord] = []
+        self.files: list[FileRecord] = []  # appended as each download finishes
+        self.ui_outputs: dict[str, dict[str, Any]] = {}  # what output nodes showed besides files
         self.bust_token: str | None = None
         self.uploads: list[Uploaded] = []  # input media, in graph order (manifest "inputs")
         self.history_ts: tuple[int, int] | None = None
@@ -157,6 +114,8 @@ class _Run:
         self.ws: WsClient | None = None
         self.submitted = False  # POST /prompt was (maybe) sent
         self.settled = False  # our prompt is finished on the server or was removed by us
+        self.finished = False  # the server has a terminal /history entry for our prompt
+        self.cancel_note = ""  # what cancelling did to our prompt on the server (for messages)
 
     # -- events -------------------------------------------------------------------------------
     def emit(self, event: str, **data: Any) -> None:
@@ -193,10 +152,17 @@ class _Run:
     def prepare(self) -> Graph:
         self.stats = http.system_stats(self.server)
         self.vram.sample(self.stats)
+        self.server.interrupt_scoped = http.interrupt_is_scoped(
+            self.stats, private=self.options.launch_flags is not None
+        )
         self.ws = WsClient(
             self.server.base, self.client_id, headers=self.server.auth_headers(), public=self.server.url
         )
-        self.ws.connect()  # BEFORE the POST: a fast or fully cached run must not finish unseen
+        try:
+            self.ws.connect()  # BEFORE the POST: a fast or fully cached run must not finish unseen
+        except ServerUnavailable as exc:  # HTTP works (system_stats answered): a proxy without websockets
+            self.ws.disabled = True
+            self.emit("warning", message=f"{exc.message}; following the prompt by polling /history instead")
         media = graph_inputs(self.graph)
         if media:  # before validation and submit: the server checks LoadImage & co. files exist
             anchor = str(self.loaded.source) if self.loaded is not None else self.graph.source or "<graph>"
@@ -310,11 +276,23 @@ class _Run:
             self.emit("warning", message="partial submission accepted", findings=exc.details["findings"])
 
     def _remove_own_prompt(self) -> None:
-        """Best effort: delete our prompt if pending, interrupt it if running (ours only)."""
+        """Best effort: delete our prompt if pending, interrupt it if running (ours only, never global)."""
         self.settled = True
-        for call in (http.delete_from_queue, http.interrupt):
-            with contextlib.suppress(RunError):
-                call(self.server, self.prompt_id)
+        with contextlib.suppress(RunError):
+            http.delete_from_queue(self.server, self.prompt_id)
+        try:
+            sent = http.interrupt(self.server, self.prompt_id)
+        except RunError:
+            sent = True  # it was tried
+        self.cancel_note = "our prompt was removed from the server" if sent else self._unscoped_note()
+
+    def _unscoped_note(self) -> str:
+        version = (self.stats.get("system") or {}).get("comfyui_version") or "unknown"
+        return (
+            f"our prompt was removed if still queued; if running it was left to finish: ComfyUI "
+            f"{version} cannot interrupt one prompt (0.3.57+ can), and a global interrupt could stop "
+            "another client's job"
+        )
 
     def follow(self) -> c.Completion:
         assert self.ws is not None
@@ -324,15 +302,26 @@ class _Run:
             timeouts=self.options.timeouts(),
             expected_outputs=self._expected_outputs(),
         )
-        Follower(self.server, self.ws, self.prompt_id, self.graph, self.emit, self.vram, self.clock).run(
-            machine
+        follower = Follower(
+            self.server, self.ws, self.prompt_id, self.graph, self.emit, self.vram, self.clock
         )
+        follower.run(machine)
         self.settled = True
+        self.finished = machine.history is not None and machine.state in (c.State.SUCCEEDED, c.State.FAILED)
+        if machine.state in (c.State.TIMED_OUT, c.State.CANCELLED):
+            self.cancel_note = (
+                self._unscoped_note()
+                if follower.interrupt_skipped
+                else "our prompt was removed from the server"
+            )
         return machine
 
     # -- outcome ------------------------------------------------------------------------------
     def finish(self, machine: c.Completion) -> None:
-        self._take_schema(wait=SCHEMA_WAIT_S, give_up=True)  # long since there in any real render
+        left = (
+            (self.server.deadline or 0) - self.clock() if self.server.deadline is not None else SCHEMA_WAIT_S
+        )
+        self._take_schema(wait=max(min(SCHEMA_WAIT_S, left), 0.0), give_up=True)  # long since there anyway
         entry = machine.history
         if entry is not None:
             self.cached = sorted(set(self.cached) | set(entry.cached_nodes))
@@ -349,25 +338,40 @@ class _Run:
         state = machine.state
         common = {"url": self.server.url, "prompt_id": self.prompt_id, "client_id": self.client_id}
         if state is c.State.SUCCEEDED and entry is not None:
-            self.files = outputs.download_all(
-                self.server, entry.outputs, self.run_dir, cached_nodes=self.cached
-            )
-            for f in self.files:
-                self.emit(
+            self.ui_outputs = outputs.ui_records(entry.outputs)
+            outputs.download_all(
+                self.server,
+                entry.outputs,
+                self.run_dir,
+                cached_nodes=self.cached,
+                into=self.files,
+                on_file=lambda f: self.emit(
                     "output", node=f.node_id, path=f.path, size=f.size, sha256=f.sha256, cached=f.cached
-                )
+                ),
+            )
             fallback = self.output_nodes if self.schema_ref is not None else list(machine.expected_outputs)
             expected = entry.outputs_to_execute if entry.outputs_to_execute is not None else fallback
-            missing = outputs.missing_outputs(expected, self.files)
+            missing = outputs.missing_outputs(expected, self.files, self.ui_outputs)
             if missing:
                 raise OutputError(
-                    f"output node(s) {', '.join(missing)} produced no files",
+                    f"output node(s) {', '.join(missing)} produced nothing",
                     anchor=self.graph.anchor(missing[0]),
-                    hint="the node ran but reported nothing under images/videos/gifs/audio",
+                    hint="the prompt succeeded but /history lists no file, text or other output of the node",
                     **common,
                 )
             return
         raise_for_state(machine, self.graph, common)
+
+    def ctrl_c_note(self) -> str:
+        """What Ctrl-C left on the server and on disk, true to the phase it came in."""
+        if not self.submitted:
+            return "nothing was submitted"
+        if self.finished:
+            return (
+                f"the prompt had already finished on the server; {len(self.files)} output file(s) "
+                "were downloaded before it and are listed in the manifest"
+            )
+        return self.cancel_note or "our prompt was removed from the server"
 
     # -- manifest -----------------------------------------------------------------------------
     def manifest(self, status: str, error: ComfyreelError | None) -> dict[str, Any]:
@@ -394,6 +398,7 @@ class _Run:
             "peak_vram_bytes": self.vram.peak,
             "inputs": [u.to_dict() for u in self.uploads],
             "outputs": [f.to_dict() for f in self.files],
+            "ui_outputs": self.ui_outputs,
             "error": error.to_dict() if error is not None else None,
             "cache_bust": self.bust_token,
         }
@@ -426,6 +431,7 @@ def run_graph(
     try:
         submitted = run.prepare()
         run.submit(submitted)
+        run.server.clock, run.server.deadline = run.clock, run.clock() + options.timeout_s
         run.start_live()
         machine = run.follow()
         run.finish(machine)
@@ -439,7 +445,7 @@ def run_graph(
         if run.submitted and not run.settled:
             run._remove_own_prompt()
         err = Interrupted(
-            "cancelled by the user (Ctrl-C); our prompt was removed from the server",
+            f"cancelled by the user (Ctrl-C); {run.ctrl_c_note()}",
             url=run.server.url,
             prompt_id=run.prompt_id,
             client_id=run.client_id,

@@ -51,6 +51,7 @@ class WsClient:
         self.public = public or base
         self._ws: websocket.WebSocket | None = None
         self.reconnects = 0
+        self.disabled = False  # the upgrade was refused (a proxy without websockets): poll only
 
     @property
     def connected(self) -> bool:

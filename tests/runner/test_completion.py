@@ -38,7 +38,7 @@ def ws(at, kind, **data):
     return WsMessage(p.parse_message({"type": kind, "data": data}), at)
 
 
-def hist(status="success", outputs=None, messages=(), to_execute=("9",)):
+def hist(status="success", outputs=None, messages=(), to_execute=("9",), completed=None):
     outputs = (
         {"9": {"images": [{"filename": "a.png", "subfolder": "", "type": "output"}]}}
         if outputs is None
@@ -48,7 +48,11 @@ def hist(status="success", outputs=None, messages=(), to_execute=("9",)):
         PID: {
             "prompt": [1, PID, {}, {}, list(to_execute)],
             "outputs": outputs,
-            "status": {"status_str": status, "completed": status == "success", "messages": list(messages)},
+            "status": {
+                "status_str": status,
+                "completed": status == "success" if completed is None else completed,
+                "messages": list(messages),
+            },
         }
     }
     return p.parse_history(body, PID)
@@ -91,21 +95,37 @@ CASES = {
         State.SUCCEEDED,
         Action.DONE,
     ),
-    "entry without outputs keeps polling": (
+    # ComfyUI writes an entry once, status and outputs together (PromptQueue.task_done): a complete
+    # success is final even when an output node shows nothing (PreviewAny-only graphs, SaveLatent...)
+    "complete success entry is final without outputs": (
         [ws(0.1, "executing", node=None), Poll(0.2, history=hist(outputs={}))],
+        State.SUCCEEDED,
+        Action.DONE,
+    ),
+    "complete success entry is final without a socket event": (
+        [Poll(0.2, history=hist(outputs={"7": {"text": ["hi"]}}))],
+        State.SUCCEEDED,
+        Action.DONE,
+    ),
+    "incomplete entry without outputs keeps polling": (
+        [ws(0.1, "executing", node=None), Poll(0.2, history=hist(outputs={}, completed=False))],
         State.FINISHING,
         Action.WAIT,
     ),
-    "entry without outputs then outputs": (
-        [ws(0.1, "executing", node=None), Poll(0.2, history=hist(outputs={})), Poll(0.7, history=hist())],
+    "incomplete entry then outputs": (
+        [
+            ws(0.1, "executing", node=None),
+            Poll(0.2, history=hist(outputs={}, completed=False)),
+            Poll(0.7, history=hist()),
+        ],
         State.SUCCEEDED,
         Action.DONE,
     ),
     "outputs never listed: success after grace, caller checks": (
         [
             ws(0.1, "executing", node=None),
-            Poll(0.2, history=hist(outputs={})),
-            Poll(5.3, history=hist(outputs={})),
+            Poll(0.2, history=hist(outputs={}, completed=False)),
+            Poll(5.3, history=hist(outputs={}, completed=False)),
         ],
         State.SUCCEEDED,
         Action.DONE,

@@ -75,7 +75,7 @@ def test_collect_kinds_and_local_names():
         ("2", 2, "audio", "2-2.flac"),
         ("3", 0, "videos", "3-0.mp4"),
         ("10", 0, "gifs", "10-0.mp4"),
-        ("92:48", 0, "videos", "92_48-0.webm"),
+        ("92:48", 0, "videos", "92_3a48-0.webm"),
     ]
 
 
