@@ -17,6 +17,7 @@ from typing import Any
 from comfyreel.compiler.graph import Graph
 from comfyreel.runner import completion as c
 from comfyreel.runner import http
+from comfyreel.runner import protocol as p
 from comfyreel.runner.errors import RunError, ServerUnavailable
 from comfyreel.runner.graph_ops import emit_message
 from comfyreel.runner.timing import VramPeak
@@ -53,12 +54,31 @@ class Follower:
                     if machine.state is not state:
                         state = machine.state
                         self.emit("state", state=state.value, reason=machine.reason)
+                if machine.state is c.State.SUCCEEDED and not machine.ws_ended:
+                    self.drain()
                 return machine
             except KeyboardInterrupt:
                 if machine.state is c.State.CANCELLING or machine.done:
                     raise
                 machine.feed(c.CancelRequested(self.clock()))
                 self.emit("state", state=machine.state.value, reason=machine.reason)
+
+    def drain(self, limit_s: float = 0.5) -> None:
+        """/history was faster than the socket: read our prompt's last frames (node timings)."""
+        end = self.clock() + limit_s
+        while self.ws.connected and self.clock() < end:
+            try:
+                msg = self.ws.recv(max(end - self.clock(), 0.001))
+            except WsClosed:
+                return
+            if msg is None:
+                return
+            emit_message(self.emit, msg, self.prompt_id, self.graph)
+            ended = isinstance(msg, p.TERMINAL_MESSAGES) or (
+                isinstance(msg, p.Executing) and msg.node is None
+            )
+            if ended and p.message_prompt_id(msg) == self.prompt_id:
+                return
 
     def step(self, machine: c.Completion, d: c.Decision) -> c.Decision:
         now = self.clock

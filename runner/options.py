@@ -34,7 +34,8 @@ class RunOptions:
     fast_poll_s: float = 0.5
     lost_after_s: float = 3.0
     finish_grace_s: float = 30.0
-    unreachable_s: float = 30.0
+    unreachable_s: float = 30.0  # no connection to the server this long -> ServerUnavailable
+    read_timeout_s: float = 30.0  # one answer's wait, outside polls (polls wait up to the deadline)
     run_name: str | None = None  # run folder prefix (default: recipe name or graph file stem)
     prompt_id: str | None = None  # our prompt_id (default: a fresh uuid4); batch derives it from the job
     run_dir: Path | None = None  # this exact run folder (must not exist) instead of NAME-STAMP-ID

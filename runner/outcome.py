@@ -67,8 +67,16 @@ def execution_failed(err: dict[str, Any], graph: Graph, common: dict[str, Any]) 
     )
 
 
-def raise_for_state(machine: c.Completion, graph: Graph, common: dict[str, Any]) -> NoReturn:
-    """Raise the error of a terminal state other than a success with a history entry."""
+def raise_for_state(
+    machine: c.Completion,
+    graph: Graph,
+    common: dict[str, Any],
+    cancelled: str = "our prompt was removed from the server",
+) -> NoReturn:
+    """Raise the error of a terminal state other than a success with a history entry.
+
+    *cancelled* says what cancelling did to our prompt (an old server's may be left running).
+    """
     state = machine.state
     if state is c.State.SUCCEEDED:
         state = c.State.LOST
@@ -83,7 +91,7 @@ def raise_for_state(machine: c.Completion, graph: Graph, common: dict[str, Any])
         )
     if state is c.State.TIMED_OUT:
         raise RunTimeout(
-            f"{machine.reason}; our prompt was removed from the server",
+            f"{machine.reason}; {cancelled}",
             hint="raise --silence-timeout / --timeout if the render is just slow",
             **common,
         )

@@ -91,7 +91,7 @@ class _Run:
     ) -> None:
         self.graph, self.options, self.loaded = graph, options, loaded
         self.server_url = server_url  # may hold credentials: never logged, only passed on
-        self.server = http.Server(server_url, headers=options.headers)
+        self.server = http.Server(server_url, headers=options.headers, timeout=(5.0, options.read_timeout_s))
         self.client_id = uuid.uuid4().hex
         self.prompt_id = options.prompt_id or str(uuid.uuid4())
         self.clock = run_clock
@@ -360,7 +360,9 @@ class _Run:
                     **common,
                 )
             return
-        raise_for_state(machine, self.graph, common)
+        raise_for_state(
+            machine, self.graph, common, self.cancel_note or "our prompt was removed from the server"
+        )
 
     def ctrl_c_note(self) -> str:
         """What Ctrl-C left on the server and on disk, true to the phase it came in."""
