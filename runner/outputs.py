@@ -156,7 +156,9 @@ def ui_records(outputs: dict[str, dict[str, Any]]) -> dict[str, dict[str, Any]]:
         for key, value in ui.items():
             if key in NOT_RECORDED or value in (None, [], {}, ""):
                 continue
-            if key in OUTPUT_KEYS and isinstance(value, list):
+            if key in OUTPUT_KEYS:  # media keys hold files; anything else there is malformed, not shown
+                if not isinstance(value, list):
+                    continue
                 value = [v for v in value if not (isinstance(v, dict) and "filename" in v)]
                 if not value:
                     continue
