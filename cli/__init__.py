@@ -205,8 +205,9 @@ def main(argv: list[str] | None = None) -> int:
         return exc.exit_code
     except Exit as exc:
         return exc.exit_code
-    except KeyboardInterrupt:
-        sys.stderr.write("interrupted\n")
+    except KeyboardInterrupt as exc:  # a run says what it left behind (runner.errors.UserCancelled)
+        error = getattr(exc, "error", None)
+        sys.stderr.write(f"interrupted: {error.message}\n" if error is not None else "interrupted\n")
         return EXIT_INTERRUPTED
     return result if isinstance(result, int) else 0
 

@@ -82,6 +82,14 @@ class Interrupted(RunError, exit_code=8, kind="interrupted"):
     """``execution_interrupted``, or Ctrl-C."""
 
 
+class UserCancelled(KeyboardInterrupt):
+    """Ctrl-C, after the run cleaned up: ``error`` says what was left on the server and on disk."""
+
+    def __init__(self, error: Interrupted) -> None:
+        super().__init__(error.message)
+        self.error = error
+
+
 class JobLost(RunError, exit_code=9, kind="lost"):
     """The prompt vanished from queue and history (a server restart)."""
 

@@ -33,6 +33,7 @@ from comfyreel.runner.errors import (
     PromptRejected,
     RunError,
     ServerUnavailable,
+    UserCancelled,
 )
 from comfyreel.runner.follow import Follower
 from comfyreel.runner.graph_ops import bust_cache, output_nodes, seeds_of
@@ -453,7 +454,8 @@ def run_graph(
             client_id=run.client_id,
         )
         write_manifest_data(run.run_dir, run.manifest(err.kind, err))
-        raise
+        run.emit("error", **err.to_dict(), run_dir=str(run.run_dir))
+        raise UserCancelled(err) from None
     finally:
         if run.ws is not None:
             run.ws.close()

@@ -103,3 +103,40 @@ def test_timeout_bounds_a_slow_download_and_names_the_file(fake, tmp_path):
 
     m = Manifest.load(run_dir)
     assert m.status == "timeout" and m.outputs == []
+
+
+def test_poll_reads_the_queue_before_the_history(monkeypatch):
+    """The prompt finishes between the two reads of a poll: it must be seen, never as absent.
+
+    Queue first: running, then in history. History first would read "not there yet", then "not
+    queued any more", an absence that declares a finished prompt lost.
+    """
+    from comfyreel.compiler.graph import Graph
+    from comfyreel.runner import follow
+    from comfyreel.runner import protocol as p
+    from comfyreel.runner.timing import VramPeak
+
+    server = {"done": False}
+    entry = p.parse_history(
+        {"pid": {"status": {"status_str": "success", "completed": True}, "outputs": {}}}, "pid"
+    )
+
+    def queue(_server, read_s=None):
+        snapshot = p.QueueSnapshot(running=() if server["done"] else ("pid",), pending=())
+        server["done"] = True  # the prompt finishes right after this read
+        return snapshot
+
+    def history(_server, prompt_id, read_s=None):
+        done = server["done"]
+        server["done"] = True
+        return entry if done else None
+
+    monkeypatch.setattr(follow.http, "queue", queue)
+    monkeypatch.setattr(follow.http, "history", history)
+    monkeypatch.setattr(follow.http, "system_stats", lambda _server: {})
+    monkeypatch.setattr(follow.http, "jobs_supported", lambda _server: False)
+    f = follow.Follower(
+        None, None, "pid", Graph.from_data({}), lambda *a, **k: None, VramPeak(), time.monotonic
+    )
+    poll = f.poll()
+    assert poll.history is not None or poll.running
