@@ -195,3 +195,26 @@ def test_real_launch(tmp_path, capsys):
     if os.environ.get("COMFYUI_PYTHON"):
         argv += ["--launch-python", os.environ["COMFYUI_PYTHON"]]
     assert main(argv) == 0, capsys.readouterr().err
+
+
+@needs_url
+def test_real_text_preview_is_recorded_not_missing(tmp_path):
+    """SaveImage + PreviewAny (a text-only output node): success, the text in the manifest."""
+    graph = Graph.from_data(
+        {
+            "1": {
+                "class_type": "EmptyImage",
+                "inputs": {"width": 64, "height": 64, "batch_size": 1, "color": 11},
+            },
+            "2": {
+                "class_type": "SaveImage",
+                "inputs": {"images": ["1", 0], "filename_prefix": "comfyreel_pa"},
+            },
+            "4": {"class_type": "PrimitiveString", "inputs": {"value": "hello from comfyreel"}},
+            "5": {"class_type": "PreviewAny", "inputs": {"source": ["4", 0]}},
+        },
+        source="preview.json",
+    )
+    result = run_graph(graph, server_url=URL, out_dir=tmp_path, options=RunOptions(timeout_s=120))
+    assert [f.path for f in result.outputs] == ["outputs/2-0.png"]
+    assert result.manifest.ui_outputs["5"] == {"text": ["hello from comfyreel"]}
