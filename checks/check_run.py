@@ -26,7 +26,7 @@ from comfyreel.checks.golden import (
     remove_file,
 )
 from comfyreel.checks.media import probe
-from comfyreel.checks.provenance import describe_changes, provenance
+from comfyreel.checks.provenance import describe_changes, provenance, recipe_mapping
 from comfyreel.checks.tolerances import Tolerances
 from comfyreel.compiler.errors import InputError
 from comfyreel.runner.errors import CheckError
@@ -169,16 +169,7 @@ class RunCheck:
 
 def recipe_tolerances(manifest: Manifest) -> dict[str, Any]:
     """The recipe's ``check:`` block (``check: {tolerances: {...}}`` or ``check: {...}``), if any."""
-    text = manifest.recipe.text if manifest.recipe else None
-    if not text:
-        return {}
-    import yaml
-
-    try:
-        data = yaml.safe_load(text)
-    except yaml.YAMLError:
-        return {}
-    block = data.get("check") if isinstance(data, dict) else None
+    block = recipe_mapping(manifest).get("check")
     if not isinstance(block, dict):
         return {}
     inner = block.get("tolerances", block)

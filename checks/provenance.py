@@ -20,7 +20,9 @@ _SKIP_RECIPE_KEYS = {"check", "$schema", "name"}
 _MEDIA_INPUTS = {"image", "video", "audio", "file"}
 
 
-def _recipe_fields(text: str | None) -> dict[str, Any]:
+def recipe_mapping(manifest: Any) -> dict[str, Any]:
+    """The recipe text recorded in the manifest, parsed (empty when absent, broken or not a mapping)."""
+    text = manifest.recipe.text if manifest.recipe is not None else None
     if not text:
         return {}
     import yaml
@@ -29,9 +31,7 @@ def _recipe_fields(text: str | None) -> dict[str, Any]:
         data = yaml.safe_load(text)
     except yaml.YAMLError:
         return {}
-    if not isinstance(data, dict):
-        return {}
-    return {str(k): v for k, v in data.items() if str(k) not in _SKIP_RECIPE_KEYS}
+    return {str(k): v for k, v in data.items()} if isinstance(data, dict) else {}
 
 
 def _graph_facts(graph_path: Path) -> dict[str, dict[str, Any]]:
@@ -77,15 +77,14 @@ def provenance(manifest: Any, run_dir: Path | None = None) -> dict[str, Any]:
     server = manifest.server
     graph_path = (run_dir / (manifest.graph.path or "graph.json")) if run_dir is not None else None
     facts = _graph_facts(graph_path) if graph_path is not None else {"models": {}, "loras": {}, "inputs": {}}
-    inputs = getattr(manifest, "inputs", None)
-    if isinstance(inputs, list):  # the manifest's own record of uploaded media, when it has one
-        for item in inputs:
-            data = item if isinstance(item, dict) else getattr(item, "model_dump", lambda: {})()
-            if data.get("name") and data.get("sha256"):
-                facts["inputs"][str(data["name"])] = str(data["sha256"])
-    recipe = manifest.recipe
+    media = list(getattr(manifest, "inputs", None) or [])
+    if media:  # the manifest's record of input media: name them by the user's file, not the hash name
+        facts["inputs"] = {k: v for k, v in facts["inputs"].items() if not v.startswith("comfyreel/")}
+        for item in media:
+            label = f"{item.kind} {Path(item.path.replace(chr(92), '/')).name}"
+            facts["inputs"][label] = f"sha256 {item.sha256[:12]}"
     return {
-        "recipe": _recipe_fields(recipe.text if recipe is not None else None),
+        "recipe": {k: v for k, v in recipe_mapping(manifest).items() if k not in _SKIP_RECIPE_KEYS},
         "recipe_file": recipe_file(manifest),
         "models": facts["models"],
         "loras": facts["loras"],

@@ -122,3 +122,24 @@ def test_check_warns_when_the_golden_was_made_unrepeatably(tmp_path: Path, clips
     for phrase in ("without --deterministic", "with --fast", "without --disable-metadata"):
         assert f"warning: the golden was made by a ComfyUI started {phrase}" in text
     assert rc.to_dict()["warnings"] == rc.warnings
+
+
+def test_input_media_are_named_by_the_users_file_and_hash(tmp_path: Path, clips, make_run_dir) -> None:
+    def with_media(run: Path, sha: str) -> Path:
+        _set_run(run, _graph("ltx-2b.safetensors", f"comfyreel/{sha[:16]}.png"), "0.3.64", None)
+        data = json.loads((run / "manifest.json").read_text())
+        data["inputs"] = [
+            {
+                "name": f"comfyreel/{sha[:16]}.png",
+                "path": "/home/u/start.png",
+                "sha256": sha,
+                "server_name": f"comfyreel/{sha[:16]}.png",
+            }
+        ]
+        (run / "manifest.json").write_text(json.dumps(data))
+        return run
+
+    goldens = tmp_path / "goldens"
+    check_run(with_media(make_run_dir({"9-0": clips["golden"]}), "a" * 64), goldens, update=True)
+    rc = check_run(with_media(make_run_dir({"9-0": clips["seed"]}), "b" * 64), goldens)
+    assert rc.changed == [f"input image start.png: sha256 {'a' * 12} → sha256 {'b' * 12}"]
