@@ -37,6 +37,9 @@ class FrameStats:
     blocks_golden: np.ndarray
 
 
+_FIELDS = ("ssim", "psnr_db", "blocks_actual", "blocks_golden")
+
+
 def _torch() -> Any:
     try:
         import torch
@@ -131,7 +134,17 @@ def _stats_numpy(a8: np.ndarray, g8: np.ndarray) -> FrameStats:
     return FrameStats(ssim.astype(np.float64), _psnr(mse), means[0], means[1])
 
 
+# torch on a CPU: four frames per call keep the intermediates in cache (16 measured 2× slower)
+_TORCH_CPU_CHUNK = 4
+
+
 def _stats_torch(a8: np.ndarray, g8: np.ndarray, device: str) -> FrameStats:
+    if device == "cpu" and len(a8) > _TORCH_CPU_CHUNK:
+        parts = [
+            _stats_torch(a8[i : i + _TORCH_CPU_CHUNK], g8[i : i + _TORCH_CPU_CHUNK], device)
+            for i in range(0, len(a8), _TORCH_CPU_CHUNK)
+        ]
+        return FrameStats(*(np.concatenate([getattr(p, f) for p in parts]) for f in _FIELDS))
     torch = _torch()
     n = a8.shape[0]
     with torch.no_grad():
