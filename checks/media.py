@@ -212,8 +212,9 @@ def iter_frames(
                 luma = y.copy() if frame.color_range == _FULL_RANGE else _TV_TO_FULL[y]
             if colour_size is not None:
                 colour = _rgb(small, colour_size, to_grid, grid_rgb, frame)
-            if rgb_size is not None:
-                thumb = _rgb(small, rgb_size, to_thumb, thumb_rgb, frame)
+            if rgb_size is not None:  # from the small frame unless the thumbnail is larger
+                big = rgb_size[0] > w or rgb_size[1] > h
+                thumb = _rgb(frame if big else small, rgb_size, to_thumb, thumb_rgb, frame)
             yield AnalysisFrame(luma, colour, thumb)
     except av.FFmpegError as exc:
         raise MediaUnreadable(f"cannot decode ({exc})", anchor=str(path)) from None

@@ -88,3 +88,12 @@ def test_full_and_limited_range_agree(tmp_path: Path, source: np.ndarray) -> Non
     full = synth.write_video(tmp_path / "pc.mp4", source, crf=12, pix_fmt="yuvj420p")
     c = compare_files(full, limited, Tolerances(audio_required=False))
     assert c.ok and c.metrics["max_delta_e"] < 2.0, c.summary_lines()
+
+
+def test_thumbnails_are_sharp_even_when_the_luma_is_tiny(tmp_path: Path, source: np.ndarray) -> None:
+    """Report and contact-sheet thumbnails come from the full frame when the analysis size is smaller."""
+    clip = synth.write_video(tmp_path / "clip.mp4", source, crf=12)
+    frames = list(iter_frames(clip, (8, 8), rgb_size=(W, H)))
+    assert frames[0].luma.shape == (8, 8) and frames[0].thumb.shape == (H, W, 3)
+    for got, want in zip(frames, source, strict=True):
+        assert np.abs(got.thumb.astype(int) - want).mean() < 4
