@@ -16,7 +16,7 @@ from typing import Any
 from comfyreel.compiler import ltx_rules, profiles
 
 Path = tuple[str | int, ...]
-_SAFE_NAME = re.compile(r"^[A-Za-z0-9][A-Za-z0-9._-]*$")
+_SAFE_NAME = re.compile(r"^(?!.*\.\.)[A-Za-z0-9][A-Za-z0-9._-]*$")  # no "..": ComfyUI's /view refuses it
 
 
 @dataclass
@@ -77,7 +77,7 @@ def _fmt(value: float) -> str:
 
 def safe_name(text: str) -> str:
     """A file-name-safe version of *text* (used for the default recipe name)."""
-    cleaned = re.sub(r"[^A-Za-z0-9._-]+", "-", text).strip("-.")
+    cleaned = re.sub(r"\.{2,}", ".", re.sub(r"[^A-Za-z0-9._-]+", "-", text)).strip("-.")
     return cleaned or "recipe"
 
 
@@ -133,7 +133,14 @@ def _check_text(data: Mapping[str, Any], skip: frozenset[str], error: Any) -> No
     if "name" not in skip and isinstance(name, str) and not _SAFE_NAME.match(name):
         fix = safe_name(name)
         error(
-            ("name",), name, f"name {name!r} may only use letters, digits, '.', '_' and '-': use {fix!r}", fix
+            ("name",),
+            name,
+            (
+                f"name {name!r} holds '..', which ComfyUI's /view refuses in output names: use {fix!r}"
+                if ".." in name
+                else f"name {name!r} may only use letters, digits, '.', '_' and '-': use {fix!r}"
+            ),
+            fix,
         )
     for key in ("template", "filename_prefix"):
         value = data.get(key)
