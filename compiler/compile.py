@@ -10,7 +10,7 @@ from __future__ import annotations
 from pathlib import Path
 from typing import Any
 
-from comfyreel.compiler import compositions, ltx_rules, profiles
+from comfyreel.compiler import compositions, ltx_rules, output_size, profiles
 from comfyreel.compiler.errors import TemplateError
 from comfyreel.compiler.field_reads import check_reads
 from comfyreel.compiler.graph import Graph
@@ -69,11 +69,12 @@ def build_context(loaded: LoadedRecipe) -> dict[str, Any]:
         "negative_prompt": recipe.negative_prompt
         if recipe.negative_prompt is not None
         else spec.default_negative,
-        "width": recipe.width,
-        "height": recipe.height,
+        # the size rendered: the asked one, or on the grid under size_policy crop/pad (output_size.py)
+        "width": render_size(loaded)[0],
+        "height": render_size(loaded)[1],
         # two-pass models render at half size, then upsample the latent x2 (official graphs)
-        "half_width": recipe.width // 2,
-        "half_height": recipe.height // 2,
+        "half_width": render_size(loaded)[0] // 2,
+        "half_height": render_size(loaded)[1] // 2,
         "frames": loaded.frames,
         "fps": fps,
         "fps_int": round(fps),
@@ -95,6 +96,14 @@ def build_context(loaded: LoadedRecipe) -> dict[str, Any]:
     }
 
 
+def render_size(loaded: LoadedRecipe) -> tuple[int, int]:
+    """(width, height) the model renders: the recipe's, moved onto the grid under a crop/pad policy."""
+    recipe = loaded.recipe
+    multiple = ltx_rules.MODELS[recipe.model].size_multiple
+    side = output_size.render_side
+    return side(recipe.width, multiple, recipe.size_policy), side(recipe.height, multiple, recipe.size_policy)
+
+
 def compile_recipe(loaded: LoadedRecipe) -> Graph:
     """Render *loaded* into an API-format graph; ``Graph.meta`` carries name, model, warnings."""
     recipe = loaded.recipe
@@ -102,6 +111,9 @@ def compile_recipe(loaded: LoadedRecipe) -> Graph:
     graph, reads = render_graph_tracked(template, build_context(loaded), source=loaded.source)
     given = {name for name in recipe.model_fields_set if getattr(recipe, name) not in (None, [], False)}
     check_reads(given, reads, graph, template=template.name, source=loaded.source)
+    output_size.apply(
+        graph, want=(recipe.width, recipe.height), rendered=render_size(loaded), policy=recipe.size_policy
+    )
     profile = profiles.get_profile(recipe.profile)
     graph.meta = {
         "recipe_name": loaded.name,

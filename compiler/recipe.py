@@ -234,6 +234,12 @@ class Recipe(BaseModel):
     )
     control: Control | None = Field(None, description="IC-LoRA control video (canny/depth/pose; LTX-2).")
     audio: Audio | None = Field(None, description="Audio to generate the video to (LTX-2.3, with `image`).")
+    size_policy: Literal["exact", "crop", "pad"] = Field(
+        "exact",
+        description="A width/height off the model's grid (LTX-2: multiples of 64, so 1280x720): exact "
+        "refuses it; crop renders the next grid size up and centre-crops the frames; pad renders the next "
+        "grid size down and letterboxes (grey bars). The size must be a multiple of 8.",
+    )
     fit: FitName | None = Field(
         None,
         description="How input media meet the output size when aspects differ: crop (centre; the official "

@@ -14,6 +14,7 @@ from dataclasses import dataclass, field
 from typing import Any
 
 from comfyreel.compiler import ltx_rules, profiles
+from comfyreel.compiler.output_size import OUTPUT_SIZE_MULTIPLE
 
 Path = tuple[str | int, ...]
 _SAFE_NAME = re.compile(r"^(?!.*\.\.)[A-Za-z0-9][A-Za-z0-9._-]*$")  # no "..": ComfyUI's /view refuses it
@@ -99,10 +100,11 @@ def check_recipe(data: Mapping[str, Any], *, skip: frozenset[str] = frozenset())
     if fps is None:
         fps = 24.0
     _check_duration(data, get, spec, fps, result, error)
+    policy = data.get("size_policy") if data.get("size_policy") in ("crop", "pad") else "exact"
     for key in ("width", "height"):
         value = get(key, _int)
         if value is not None and spec is not None:
-            _check_size(key, value, spec, error)
+            _check_size(key, value, spec, error, policy)
     seed = get("seed", _int)
     if seed is not None and not 0 <= seed <= ltx_rules.SEED_MAX:
         error(
@@ -237,8 +239,8 @@ def _check_duration(
         result.frames = None
 
 
-def _check_size(key: str, value: int, spec: ltx_rules.ModelSpec, error: Any) -> None:
-    step = spec.size_multiple
+def _check_size(key: str, value: int, spec: ltx_rules.ModelSpec, error: Any, policy: str = "exact") -> None:
+    step = spec.size_multiple if policy == "exact" else OUTPUT_SIZE_MULTIPLE
     if value < spec.min_size:
         error(
             (key,),
@@ -257,6 +259,8 @@ def _check_size(key: str, value: int, spec: ltx_rules.ModelSpec, error: Any) -> 
         low, high = ltx_rules.multiples_around(value, step)
         why = "" if step == 32 else f" ({spec.name} {spec.size_reason})"
         fix = f"{low} or {high}" if low >= spec.min_size else str(high)
+        if policy == "exact" and value % OUTPUT_SIZE_MULTIPLE == 0:
+            fix += " (or keep it with size_policy: crop / pad, which render on the grid and crop or pad)"
         error((key,), value, f"{key} {value} is not a multiple of {step}{why}: use {fix}", fix)
 
 

@@ -152,6 +152,18 @@ class Semantics:
         elif class_type in ("ImageScale", "LatentUpscale") and main is not None:
             w, h = int(_num(inputs.get("width"), 0)), int(_num(inputs.get("height"), 0))
             out = replace(out, width=w or out.width, height=h or out.height)
+        elif class_type == "ImageCrop" and main is not None:  # nodes.py ImageCrop.crop: clamped to the image
+            x = min(int(_num(inputs.get("x"), 0)), out.width - 1)
+            y = min(int(_num(inputs.get("y"), 0)), out.height - 1)
+            w, h = int(_num(inputs.get("width"), out.width)), int(_num(inputs.get("height"), out.height))
+            out = replace(
+                out, key=_hash([out.key, x, y]), width=min(w, out.width - x), height=min(h, out.height - y)
+            )
+        elif (
+            class_type == "ImagePadForOutpaint" and main is not None
+        ):  # nodes.py ImagePadForOutpaint.expand_image
+            pads = [int(_num(inputs.get(side), 0)) for side in ("left", "right", "top", "bottom")]
+            out = replace(out, width=out.width + pads[0] + pads[1], height=out.height + pads[2] + pads[3])
         elif class_type in ("ImageScaleBy", "LatentUpscaleBy") and main is not None:
             s = _num(inputs.get("scale_by"), 1.0)
             out = replace(out, width=max(1, round(out.width * s)), height=max(1, round(out.height * s)))
