@@ -31,7 +31,8 @@ def test_two_pass_models_need_multiples_of_64(tmp_path: Path) -> None:
     err = fail(tmp_path, replace(BASE, "height", "height: 720"))
     assert err.message == (
         "height 720 is not a multiple of 64 (ltx2-t2v renders a half-size first pass whose sides must be "
-        "multiples of 32, then upsamples it x2): use 704 or 768"
+        "multiples of 32, then upsamples it x2): use 704 or 768 "
+        "(or keep it with size_policy: crop / pad, which render on the grid and crop or pad)"
     )
     assert err.anchor.endswith("clip.yaml:5")
 
