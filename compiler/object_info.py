@@ -366,8 +366,18 @@ class ObjectInfo(Mapping[str, NodeSchema]):
             raise ObjectInfoError(
                 f"cannot read object_info: {exc.strerror or exc}",
                 anchor=str(path),
-                hint="save it with: curl http://127.0.0.1:8188/object_info > object_info.json",
+                hint="save it with: comfyreel snapshot --server http://127.0.0.1:8188 -o snapshot.json",
             ) from None
+        from comfyreel.compiler import snapshot_file
+
+        if snapshot_file.is_snapshot(data):  # a `comfyreel snapshot` file: its combos list real models
+            snap = snapshot_file.parse_snapshot(data, str(path))
+            return cls.from_data(
+                snap["object_info"],
+                source=snapshot_file.describe(snap, str(path)),
+                sha256=snap.get("object_info_sha256"),
+                live=True,
+            )
         return cls.from_bytes(data, source=str(path), cache=True)
 
     @classmethod
