@@ -35,6 +35,12 @@ def register(commands: Commands) -> None:
     cmd.add_argument(
         "--no-validate", action="store_true", help="Skip validation against the pinned /object_info."
     )
+    cmd.add_argument(
+        "--object-info",
+        metavar="FILE",
+        type=Path,
+        help="Validate against this /object_info or `comfyreel snapshot` file (default: pinned).",
+    )
     add_set_option(cmd)
     schema = add_command(commands, "schema", schema_command)
     schema.add_argument("--output", "-o", type=Path, help="Write the schema here instead of stdout.")
@@ -46,6 +52,7 @@ def compile_command(
     check: Path | None = None,
     strict: bool = False,
     no_validate: bool = False,
+    object_info: Path | None = None,
     sets: list[str] | None = None,
 ) -> int:
     """Compile a recipe into a ComfyUI API-format graph (canonical JSON); variants: one file each."""
@@ -69,15 +76,21 @@ def compile_command(
                 folder / f"{v.name}.json" if check else None,
                 recipe,
                 no_validate,
+                object_info,
             )
             for v in variants
         ]
         return max(codes)
-    return _compile_one(variants[0], output, check, recipe, no_validate)
+    return _compile_one(variants[0], output, check, recipe, no_validate, object_info)
 
 
 def _compile_one(
-    loaded: Any, output: Path | None, check: Path | None, recipe: Path, no_validate: bool
+    loaded: Any,
+    output: Path | None,
+    check: Path | None,
+    recipe: Path,
+    no_validate: bool,
+    object_info: Path | None = None,
 ) -> int:
     from comfyreel.compiler.compile import compile_recipe
 
@@ -87,7 +100,7 @@ def _compile_one(
     for note in graph.meta.get("profile_notes", []):
         sys.stderr.write(f"note: {graph.meta['profile']}: {note}\n")
     if not no_validate:
-        _validate(graph)
+        _validate(graph, object_info)
     text = graph.to_json()
     if check is not None:
         return _check(text, check, recipe)
@@ -113,14 +126,15 @@ def schema_command(output: Path | None = None) -> int:
     return 0
 
 
-def _validate(graph: object) -> None:
-    """Validate offline against the pinned schema; print findings; GraphInvalid on errors."""
+def _validate(graph: object, object_info: Path | None = None) -> None:
+    """Validate offline (pinned schema, or *object_info*); print findings; GraphInvalid on errors."""
     from comfyreel.compiler.errors import GraphInvalid
     from comfyreel.compiler.object_info import ObjectInfo
     from comfyreel.compiler.validate import ensure_valid
 
     try:
-        findings = ensure_valid(graph, ObjectInfo.pinned())  # type: ignore[arg-type]
+        schema = ObjectInfo.from_file(object_info) if object_info else ObjectInfo.pinned()
+        findings = ensure_valid(graph, schema)  # type: ignore[arg-type]
     except GraphInvalid as exc:
         for finding in exc.findings:
             sys.stderr.write(f"{finding}\n")

@@ -16,6 +16,12 @@ def register(commands: Commands) -> None:
     cmd.add_argument("--node-delay", type=float, default=0.05, help="Seconds each node 'runs'.")
     cmd.add_argument("--step-delay", type=float, default=0.02, help="Seconds per sampler step.")
     cmd.add_argument("--version", default="0.3.64", help="Protocol version to mimic: 0.3.64 or 0.8.0.")
+    cmd.add_argument(
+        "--object-info",
+        metavar="FILE",
+        type=Path,
+        help="Serve this /object_info or `comfyreel snapshot` file (a snapshot's model lists too).",
+    )
 
 
 def fake_server(
@@ -25,6 +31,7 @@ def fake_server(
     node_delay: float = 0.05,
     step_delay: float = 0.02,
     version: str = "0.3.64",
+    object_info: Path | None = None,
 ) -> None:
     """Serve a fake ComfyUI (HTTP + websocket) that renders deterministic videos."""
     import signal
@@ -45,8 +52,11 @@ def fake_server(
         # Set explicitly: a shell may start us with SIGINT ignored (background jobs).
         signal.signal(signal.SIGINT, _on_signal)
         signal.signal(signal.SIGTERM, _on_signal)
+    schema, models = load_served_schema(object_info) if object_info is not None else (None, None)
     fake = FakeComfyUI(
         output_dir,
+        object_info=schema,
+        models=models,
         node_delay_s=node_delay,
         step_delay_s=step_delay,
         version=version,
@@ -70,3 +80,22 @@ def fake_server(
         echo("stopping", err=True)
     finally:
         fake.stop()
+
+
+def load_served_schema(path: Path) -> tuple[dict, dict[str, list[str]] | None]:
+    """``(object_info, models)`` to serve: a snapshot gives both, a plain /object_info dump only the first."""
+    import json
+
+    from comfyreel.compiler import snapshot_file
+    from comfyreel.compiler.errors import ObjectInfoError
+    from comfyreel.compiler.object_info import ObjectInfo
+
+    try:
+        data = path.read_bytes()
+    except OSError as exc:
+        raise ObjectInfoError(f"cannot read object_info: {exc.strerror or exc}", anchor=str(path)) from None
+    if snapshot_file.is_snapshot(data):
+        snap = snapshot_file.parse_snapshot(data, str(path))
+        return snap["object_info"], snap.get("models") or {}
+    ObjectInfo.from_bytes(data, source=str(path))  # shape check: a clear error, not a traceback
+    return json.loads(data), None

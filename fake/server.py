@@ -201,6 +201,12 @@ class FakeComfyUI:
     def ws_url(self) -> str:
         return f"ws://{self.host}:{self._port}/ws"
 
+    def install_models(self, folder: str, names: Iterable[str]) -> None:
+        """Place model files into *folder* of the running fake (listed at once, like ComfyUI)."""
+        if self.core is None:
+            raise RuntimeError("start the fake first")
+        self.core.catalog.install(folder, names)
+
     def restart(self, down_s: float = 0.0) -> None:
         """Simulate a server restart: forget queue, history and cache, close every socket.
 

@@ -22,7 +22,7 @@ from __future__ import annotations
 
 from typing import Any, ClassVar
 
-from comfyreel.compiler.errors import EXIT_FINDINGS, EXIT_USAGE, ComfyreelError
+from comfyreel.compiler.errors import EXIT_FINDINGS, EXIT_USAGE, ComfyreelError, GraphInvalid
 
 
 class RunError(ComfyreelError):
@@ -112,3 +112,22 @@ class GoldenMissing(CheckError, exit_code=EXIT_FINDINGS, kind="golden_missing"):
 
 class MediaUnreadable(CheckError, exit_code=EXIT_USAGE, kind="media_unreadable"):
     """A media file cannot be decoded."""
+
+
+class PreflightFailed(GraphInvalid, kind="preflight"):
+    """The server lacks what the graph needs (node classes, model files, VRAM): nothing was submitted.
+
+    ``report`` is the doctor table (:class:`comfyreel.runner.doctor.Report`); the message prints it.
+    """
+
+    def __init__(self, report: Any, *, findings: list[Any] | None = None, anchor: str | None = None) -> None:
+        super().__init__(
+            "the server cannot run this graph yet (nothing was submitted):\n" + report.render(),
+            findings=findings or [],
+            anchor=anchor,
+        )
+        self.hint = "install what the FAIL rows name, then run again (`comfyreel doctor` shows this table)"
+        self.report = report
+
+    def to_dict(self) -> dict[str, Any]:
+        return {**super().to_dict(), "preflight": self.report.to_dict()}

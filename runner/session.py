@@ -30,6 +30,7 @@ from comfyreel.runner import http, outputs, rejection
 from comfyreel.runner.errors import (
     Interrupted,
     OutputError,
+    PreflightFailed,
     PromptRejected,
     RunError,
     ServerUnavailable,
@@ -179,6 +180,7 @@ class _Run:
                 schema = self.live.wait()
                 self._take_schema()
             self.output_nodes = output_nodes(self.graph, schema)
+            self._preflight(schema)
             for finding in ensure_valid(self.graph, schema):  # errors raise GraphInvalid; the rest are notes
                 self.emit("finding", **finding.to_dict())
         atomic_write_text(self.run_dir / GRAPH_NAME, self.graph.to_json())
@@ -187,6 +189,20 @@ class _Run:
             self.bust_token = uuid.uuid4().hex[:16]
             return bust_cache(graph, self.bust_token)
         return graph
+
+    def _preflight(self, schema: Any) -> None:
+        """Stop with the doctor table when the server lacks node classes, model files or VRAM.
+
+        Uses the ``/system_stats`` and per-class schema already read: no extra request.
+        """
+        from comfyreel.runner.preflight import check_graph
+
+        report = check_graph(self.graph, schema, self.stats)
+        if not report.ok:
+            from comfyreel.compiler.validate import validate_graph
+
+            errors = [f for f in validate_graph(self.graph, schema) if f.severity == "error"]
+            raise PreflightFailed(report, findings=errors, anchor=self.graph.source)
 
     def start_live(self) -> None:
         """Fetch the full live /object_info on a thread, overlapping the render (see live_schema)."""
