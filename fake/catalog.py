@@ -89,7 +89,7 @@ class Catalog:
         object_info: Mapping[str, dict[str, Any]] | None = None,
     ) -> None:
         self.models = _normalise_models(models)
-        self._filled: list[tuple[str | None, list[Any]]] = []  # (folder, combo list) filled from models
+        self._filled: list[tuple[tuple[str, ...] | None, list[Any]]] = []  # (folders, combo filled)
         if object_info is None:
             text = resources.files("comfyreel.compiler.data").joinpath(SNAPSHOT).read_text("utf-8")
             base: dict[str, Any] = json.loads(text)
@@ -126,7 +126,7 @@ class Catalog:
                 names = self._all_names() if folders is None else self._names_in_any(folders)
                 if isinstance(spec[0], list) and not spec[0]:
                     spec[0] = list(names)
-                    self._filled.append((folder, spec[0]))
+                    self._filled.append((folders, spec[0]))
                 elif (
                     spec[0] == "COMBO"
                     and len(spec) > 1
@@ -134,15 +134,15 @@ class Catalog:
                     and not spec[1].get("options")
                 ):
                     spec[1]["options"] = list(names)
-                    self._filled.append((folder, spec[1]["options"]))
+                    self._filled.append((folders, spec[1]["options"]))
 
     def install(self, folder: str, names: Iterable[str]) -> None:
         """Add model files to *folder* while serving (ComfyUI lists new files without a restart)."""
         new = [str(n) for n in names]
         key = "*" if "*" in self.models else folder
         self.models[key] = sorted(set(self.models.get(key, [])) | set(new))
-        for filled_folder, options in self._filled:
-            if filled_folder in (folder, None) or key == "*":
+        for folders, options in self._filled:
+            if folders is None or folder in folders or key == "*":
                 options[:] = sorted(set(options) | set(new))
 
     def _names_in_any(self, folders: Iterable[str]) -> list[str]:
