@@ -74,7 +74,7 @@ def _headers(values: list[str] | None) -> dict[str, str] | None:
 def _targets(targets: list[str], sets: list[str] | None) -> list[tuple[str, Graph]]:
     from comfyreel.cli.validate import load_targets
 
-    return [pair for target in targets for pair in load_targets(target, sets or [])]
+    return [(label, graph) for target in targets for label, graph, *_ in load_targets(target, sets or [])]
 
 
 def doctor(

@@ -130,6 +130,10 @@ def test_snapshot_then_offline_validate_matches_online(tmp_path: Path, capsys) -
     # compile and show read the same file offline
     assert main(["compile", SEED, "--object-info", str(snap), "-o", str(tmp_path / "seed.json")]) == 0
     assert main(["show", str(tmp_path / "seed.json"), "--object-info", str(snap)]) == 0
+    ui = ROOT / "tests" / "data" / "ui" / "ltxv_text_to_video.json"
+    out = tmp_path / "mine.json.j2"
+    assert main(["import-template", str(ui), "-o", str(out), "--object-info", str(snap)]) == 0
+    assert out.exists()
 
 
 def test_fake_server_rejects_a_bad_object_info_file_cleanly(tmp_path: Path, capsys) -> None:

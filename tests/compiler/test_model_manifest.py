@@ -17,7 +17,7 @@ RECIPES = sorted((ROOT / "recipes").glob("*.yaml"))
 def _graphs(recipe: Path) -> list[Graph]:
     from comfyreel.cli.validate import load_targets
 
-    return [graph for _, graph in load_targets(str(recipe), [])]
+    return [graph for _, graph, *_ in load_targets(str(recipe), [])]
 
 
 def test_every_entry_has_folder_https_url_and_a_source() -> None:
