@@ -83,10 +83,14 @@ def test_fit_fails_below_the_profile_vram(tmp_path: Path) -> None:
     assert "needs ~8 GiB VRAM" in row.detail
 
 
-def test_doctor_reports_server_facts_and_regression_flags(comfy_fake) -> None:
+def test_doctor_reports_server_facts_and_regression_flags(comfy_fake, monkeypatch) -> None:
     from comfyreel.runner.preflight import doctor
 
     graph = compile_recipe(load_recipe(SEED))
+    report = doctor(comfy_fake.url, [("seed", graph)])
+    items = {(r.check, r.item) for r in report.rows if r.section == "server"}
+    assert ("regression", "no --deterministic") not in items  # the fake reports both flags
+    monkeypatch.setattr("comfyreel.fake.core.REPEATABLE_ARGV", ())  # a server started without them
     report = doctor(comfy_fake.url, [("seed", graph)])
     assert report.ok, report.render()
     items = {(r.check, r.item) for r in report.rows if r.section == "server"}
