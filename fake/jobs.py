@@ -13,7 +13,8 @@ from comfyreel.fake.core import CORE_KEY, Core
 from comfyreel.fake.state import HistoryEntry, QueueItem
 
 _STATUSES = ("pending", "in_progress", "completed", "failed")
-_FILE_KEYS_SKIP = {"animated", "text"}
+_PREVIEWABLE = frozenset({"images", "video", "audio"})
+_THREE_D = (".obj", ".fbx", ".gltf", ".glb")
 
 
 def _queue_job(item: QueueItem, status: str) -> dict[str, Any]:
@@ -26,23 +27,46 @@ def _queue_job(item: QueueItem, status: str) -> dict[str, Any]:
     }
 
 
-def _files(outputs: dict[str, Any]) -> list[tuple[str, str, dict[str, Any]]]:
-    found = []
-    for node_id, ui in outputs.items():
-        for key, value in (ui or {}).items():
-            if key in _FILE_KEYS_SKIP or not isinstance(value, list):
+def _previewable(media_type: str, item: dict[str, Any]) -> bool:
+    """comfy_execution/jobs.py ``is_previewable``: images/video/audio, a video/ or audio/ format, or a
+    3D file name."""
+    if media_type in _PREVIEWABLE:
+        return True
+    fmt = str(item.get("format") or "")
+    if fmt.startswith(("video/", "audio/")):
+        return True
+    return str(item.get("filename") or "").lower().endswith(_THREE_D)
+
+
+def outputs_summary(outputs: dict[str, Any]) -> tuple[int, dict[str, Any] | None]:
+    """comfy_execution/jobs.py ``get_outputs_summary`` (0.8.0): every dict item of every list except
+    ``animated`` counts (text strings do not); the preview is the first previewable item of type
+    "output", else the first previewable one. Failed prompts count the outputs they kept."""
+    count, preview, fallback = 0, None, None
+    for node_id, node_outputs in outputs.items():
+        if not isinstance(node_outputs, dict):
+            continue
+        for media_type, items in node_outputs.items():
+            if media_type == "animated" or not isinstance(items, list):
                 continue
-            for entry in value:
-                if isinstance(entry, dict) and "filename" in entry:
-                    found.append((node_id, key, entry))
-    return found
+            for item in items:
+                if not isinstance(item, dict):
+                    continue
+                count += 1
+                if preview is None and _previewable(media_type, item):
+                    enriched = {**item, "nodeId": node_id, "mediaType": media_type}
+                    if item.get("type") == "output":
+                        preview = enriched
+                    elif fallback is None:
+                        fallback = enriched
+    return count, preview or fallback
 
 
 def _history_job(entry: HistoryEntry, full: bool) -> dict[str, Any]:
     messages = entry.status.get("messages", [])
     error = next((data for event, data in messages if event == "execution_error"), None)
     success = entry.status.get("status_str") == "success"
-    files = _files(entry.outputs) if success else []
+    count, preview = outputs_summary(entry.outputs)
     job: dict[str, Any] = {
         "id": entry.item.prompt_id,
         "status": "completed" if success else "failed",
@@ -50,20 +74,13 @@ def _history_job(entry: HistoryEntry, full: bool) -> dict[str, Any]:
         "create_time": entry.item.extra_data.get("create_time", entry.item.create_time),
         "execution_start_time": entry.start_time,
         "execution_end_time": entry.end_time,
-        "outputs_count": len(files),
+        "outputs_count": count,
     }
     workflow = (entry.item.extra_data.get("extra_pnginfo") or {}).get("workflow") or {}
     if isinstance(workflow, dict) and workflow.get("id") is not None:
         job["workflow_id"] = workflow["id"]
-    if files:
-        node_id, key, first = files[0]
-        job["preview_output"] = {
-            "filename": first.get("filename"),
-            "subfolder": first.get("subfolder"),
-            "type": first.get("type"),
-            "nodeId": node_id,
-            "mediaType": key,
-        }
+    if preview is not None:
+        job["preview_output"] = preview
     if error is not None:
         job["execution_error"] = error
     if full:

@@ -211,3 +211,33 @@ def test_text_latent_and_3d_outputs(comfy_fake):
         timeout=5,
     )
     assert view.status_code == 200 and view.content == latent
+
+
+def test_jobs_api_counts_what_a_failed_prompt_kept(fake_080):
+    """0.8.0 comfy_execution/jobs.py get_outputs_summary reads the history outputs whatever the
+    status: a failed job counts the files its finished nodes kept (text is no item) and previews the
+    first previewable output; an unpreviewable .latent counts but is not the preview."""
+    fake_080.faults.fail_node = "9"
+    graph = {
+        "1": IMG,
+        "6": {"class_type": "VAEEncode", "inputs": {"pixels": ["1", 0], "vae": ["7", 2]}},
+        "7": {"class_type": "CheckpointLoaderSimple", "inputs": {"ckpt_name": CKPT}},
+        "8": {"class_type": "SaveLatent", "inputs": {"samples": ["6", 0], "filename_prefix": "latents/x"}},
+        "2": _save("1", "kept"),
+        "4": {"class_type": "PreviewAny", "inputs": {"source": "a note"}},
+        "5": {"class_type": "VAEDecode", "inputs": {"samples": ["6", 0], "vae": ["7", 2]}},
+        "9": _save("5", "never"),  # runs last (after SaveLatent) and fails
+    }
+    frames, entry = _run(fake_080, graph)
+    assert "execution_error" in types(frames)
+    assert set(entry["outputs"]) == {"2", "4", "8"}
+    job = requests.get(f"{fake_080.url}/api/jobs/{entry['prompt'][1]}", timeout=5).json()
+    assert job["status"] == "failed"
+    assert job["outputs_count"] == 4  # three images + one latent; the text is not an item
+    assert job["preview_output"] == {
+        "filename": "kept_00001_.png",
+        "subfolder": "",
+        "type": "output",
+        "nodeId": "2",
+        "mediaType": "images",
+    }
