@@ -151,66 +151,50 @@ def _load_schema(
 
 
 def load_targets(target: str, sets: list[str], *, strict: bool = False) -> list[tuple[str, Graph, list[str]]]:
-    """``(label, graph, recipe warnings)``: one for a graph; one per variant for a recipe (matrix /
-    ``--set``). Under ``strict`` a recipe's warnings are errors."""
-    path = Path(target)
-    if path.suffix.lower() in RECIPE_SUFFIXES or sets:
-        if sets and path.suffix.lower() not in RECIPE_SUFFIXES and not _is_json_recipe(path):
-            raise UsageError("--set applies to recipes, not to API graphs", anchor=target)
-        from comfyreel.compiler.compile import compile_recipe
-        from comfyreel.compiler.variants import load_variants
+    """``(label, graph, recipe warnings)``: one for an API graph; one per variant for a recipe (YAML, or
+    JSON with a ``model`` key; matrix / ``--set``). Under ``strict`` a recipe's warnings are errors.
 
-        variants = load_variants(path, sets, strict=strict)
-        if len(variants) == 1 and not variants[0].suffix:
-            return [(target, compile_recipe(variants[0]), list(variants[0].warnings))]
-        return [(f"{target} [{v.name}]", compile_recipe(v), list(v.warnings)) for v in variants]
-    graph, warnings = load_target(target, strict=strict)
-    return [(target, graph, warnings)]
-
-
-def _is_json_recipe(path: Path) -> bool:
-    try:
-        data = json.loads(path.read_text(encoding="utf-8"))
-    except (OSError, UnicodeDecodeError, ValueError):
-        return False
-    return isinstance(data, dict) and isinstance(data.get("model"), str)
-
-
-def load_target(target: str, *, strict: bool = False) -> tuple[Graph, list[str]]:
-    """An API graph as is; a recipe (``.yaml``/``.yml``, or JSON with a ``model`` key) compiled first.
-
-    Returns the graph and the recipe's warnings (none for a graph; errors under ``strict``).
+    The file is read once: a ``.json`` is parsed, then either compiled as a recipe or taken as a graph.
     """
     from comfyreel.compiler.graph import Graph
 
     path = Path(target)
     if path.suffix.lower() in RECIPE_SUFFIXES:
-        return _compile(path, strict)
+        return _variants(target, sets, strict)
+    data = _read_json(target)
+    if isinstance(data, dict) and isinstance(data.get("model"), str):
+        return _variants(target, sets, strict)  # a JSON recipe: {"model": "ltx2-t2v", ...}
+    if sets:
+        raise UsageError("--set applies to recipes, not to API graphs", anchor=target)
+    return [(target, Graph.from_data(data, source=target), [])]
+
+
+def _variants(target: str, sets: list[str], strict: bool) -> list[tuple[str, Graph, list[str]]]:
+    from comfyreel.compiler.compile import compile_recipe
+    from comfyreel.compiler.variants import load_variants
+
+    variants = load_variants(Path(target), sets, strict=strict)
+    if len(variants) == 1 and not variants[0].suffix:
+        return [(target, compile_recipe(variants[0]), list(variants[0].warnings))]
+    return [(f"{target} [{v.name}]", compile_recipe(v), list(v.warnings)) for v in variants]
+
+
+def _read_json(target: str) -> Any:
+    """The parsed JSON of *target*, or an InputError naming the file and what is wrong."""
     try:
-        text = path.read_text(encoding="utf-8")
+        text = Path(target).read_text(encoding="utf-8")
     except OSError as exc:
         raise InputError(f"cannot read file: {exc.strerror or exc}", anchor=target) from None
     except UnicodeDecodeError:
         raise InputError("not a UTF-8 text file", anchor=target) from None
     try:
-        data = json.loads(text)
+        return json.loads(text)
     except json.JSONDecodeError as exc:
         raise InputError(
             f"not valid JSON: {exc.msg} at line {exc.lineno} column {exc.colno}",
             anchor=target,
             hint="pass an API-format graph (.json) or a recipe (.yaml)",
         ) from None
-    if isinstance(data, dict) and isinstance(data.get("model"), str):
-        return _compile(path, strict)  # a JSON recipe: {"model": "ltx2-t2v", ...}
-    return Graph.from_data(data, source=target), []
-
-
-def _compile(path: Path, strict: bool) -> tuple[Graph, list[str]]:
-    from comfyreel.compiler.compile import compile_recipe
-    from comfyreel.compiler.loader import load_recipe
-
-    loaded = load_recipe(path, strict=strict)
-    return compile_recipe(loaded), list(loaded.warnings)
 
 
 def _finding_lines(findings: list[Any], graph: Graph, verbose: bool) -> list[str]:
